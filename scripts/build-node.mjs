@@ -1,0 +1,29 @@
+// Bundles the Node-side entry points (the `viv` CLI and the core host) with esbuild.
+// npm packages stay external: they are installed beside the bundle.
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const entries = {
+  'cli/viv': 'src/cli/main.ts',
+  'host/core-host': 'src/emulator-core/host/core-host.ts',
+};
+const entryPoints = Object.fromEntries(
+  Object.entries(entries).filter(([, src]) => existsSync(path.join(root, src))),
+);
+if (Object.keys(entryPoints).length === 0) process.exit(0);
+await build({
+  absWorkingDir: root,
+  entryPoints,
+  outdir: 'out',
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  packages: 'external',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  banner: { js: "import { createRequire as __vivCreateRequire } from 'node:module'; const require = __vivCreateRequire(import.meta.url);" },
+});

@@ -1,0 +1,102 @@
+// The contract between the RISC-V CPU (an AssemblyScript core compiled to WebAssembly) and the
+// board that hosts it. The board (src/emulator-core/machine) sees only this file; the CPU knows
+// nothing of devices: physical accesses outside RAM and ROM leave the core through `MmioPort`,
+// interrupts arrive as line levels, and calls to the built-in firmware come back as run exits.
+
+/** Why `RiscvCpu.run` returned. */
+export const Exit = {
+  /** The hart executed its whole budget of instructions. */
+  Budget: 0,
+  /** The hart executed WFI and no enabled interrupt is pending: it sleeps until one is. */
+  Wfi: 1,
+  /**
+   * Built-in firmware only: an ECALL from S- or U-mode that would trap to M-mode. pc still points
+   * at the ECALL; a0..a7 hold the SBI call. The machine handles it, writes a0/a1 and sets pc += 4.
+   */
+  FirmwareCall: 2,
+  /** Built-in firmware only: any other trap into M-mode (mcause/mepc/mtval say which): a firmware panic. */
+  FirmwareTrap: 3,
+  /** The hart hit a debugger breakpoint (gdbstub) before executing the instruction at pc. */
+  Breakpoint: 4,
+} as const;
+export type ExitReason = (typeof Exit)[keyof typeof Exit];
+
+/** Interrupt lines the board drives (bit numbers of mip, privileged spec 3.1.9). */
+export const Irq = {
+  SupervisorSoftware: 1,
+  MachineSoftware: 3,
+  SupervisorTimer: 5,
+  MachineTimer: 7,
+  SupervisorExternal: 9,
+  MachineExternal: 11,
+} as const;
+export type IrqLine = (typeof Irq)[keyof typeof Irq];
+
+/** Privilege levels as encoded in mstatus.MPP. */
+export const Priv = { User: 0, Supervisor: 1, Machine: 3 } as const;
+export type PrivLevel = (typeof Priv)[keyof typeof Priv];
+
+/**
+ * Physical accesses that hit neither RAM nor ROM. Sizes are 1, 2 or 4 bytes: the CPU splits an
+ * 8-byte access into two 4-byte ones, low word first (as QEMU does for devices whose
+ * max_access_size is 4). Values are unsigned 32-bit numbers.
+ */
+export interface MmioPort {
+  /** The value read, or `undefined` when nothing answers at `paddr` (the CPU raises an access fault). */
+  load(paddr: number, size: 1 | 2 | 4): number | undefined;
+  /** False when nothing answers at `paddr` (the CPU raises an access fault). */
+  store(paddr: number, size: 1 | 2 | 4, value: number): boolean;
+}
+
+export interface RiscvCpuOptions {
+  harts: number; // 1..8
+  ramBase: number; // guest physical address of RAM (0x80000000 on virt)
+  ramSize: number; // bytes, a multiple of 4 KiB
+  romBase: number; // guest physical address of the mask ROM (0x1000 on virt)
+  romSize: number; // bytes, at most 64 KiB
+  mmio: MmioPort;
+  /**
+   * Built-in firmware (HLE SBI): harts start in S-mode, M-mode traps come back as run exits.
+   * False for real M-mode firmware (OpenSBI) and bare-metal programs.
+   */
+  builtinFirmware: boolean;
+}
+
+export interface RiscvCpu {
+  readonly harts: number;
+  /** Guest RAM, as devices see it (a view of the core's WebAssembly memory; never detached). */
+  readonly ram: Uint8Array;
+  /** The mask ROM (reset vector, fw_dynamic info); writable by the board before the first run. */
+  readonly rom: Uint8Array;
+
+  /** Runs `hart` for at most `budget` instructions. */
+  run(hart: number, budget: number): ExitReason;
+  /** Instructions retired by the last `run`. */
+  readonly lastRunInstructions: number;
+
+  /** The current mtime (10 MHz ticks): what the `time` CSR reads; Sstc compares stimecmp with it. */
+  setTime(mtime: number): void;
+  /** Drives an interrupt line of one hart (level-triggered). */
+  setIrq(hart: number, line: IrqLine, level: boolean): void;
+  /** True if the hart has an interrupt pending that it would take (used to wake a WFI). */
+  hasPendingInterrupt(hart: number): boolean;
+
+  /** Power-on reset of one hart: M-mode, pc = `pc`, CSRs at their reset values. */
+  resetHart(hart: number, pc: bigint): void;
+  getPc(hart: number): bigint;
+  setPc(hart: number, pc: bigint): void;
+  getX(hart: number, reg: number): bigint;
+  setX(hart: number, reg: number, value: bigint): void;
+  getF(hart: number, reg: number): bigint;
+  setF(hart: number, reg: number, value: bigint): void;
+  /** undefined for a CSR the core does not implement. */
+  getCsr(hart: number, csr: number): bigint | undefined;
+  /** Writes as M-mode would (WARL rules apply); false for a CSR the core does not implement. */
+  setCsr(hart: number, csr: number, value: bigint): boolean;
+  getPriv(hart: number): PrivLevel;
+  setPriv(hart: number, priv: PrivLevel): void;
+  /** Instructions retired by the hart since reset (minstret). */
+  instret(hart: number): number;
+  /** Drops the hart's cached translations (SBI remote SFENCE.VMA; satp changes do this themselves). */
+  flushTlb(hart: number): void;
+}
