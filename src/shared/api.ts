@@ -1,0 +1,129 @@
+// The API contract between the renderer and the main process: the single source of channel
+// names, argument schemas and result schemas. Both transports (Electron IPC via the preload, and
+// HTTP + WebSocket in web mode) carry exactly these channels, and main validates every argument
+// list with `api[channel].args` before a service sees it.
+import { z } from 'zod';
+import { CreateVmRequest, DiskFormat, VmConfig, VmConfigPatch, VmId } from './vm-config';
+import { AppSettings, AppSettingsPatch } from './settings';
+
+export const VmState = z.enum(['stopped', 'starting', 'running', 'paused', 'stopping', 'crashed']);
+export type VmState = z.infer<typeof VmState>;
+
+/** One VM as the library shows it. A broken VM (unreadable config) has `broken` and no config. */
+export const VmEntry = z.object({
+  id: VmId,
+  name: z.string(),
+  config: VmConfig.optional(),
+  broken: z.string().optional(),
+  state: VmState,
+  /** Why the VM is in its state (a crash's exit status, "paused by signal", ...). */
+  stateReason: z.string().optional(),
+  /** A crashed VM's last console lines. */
+  lastConsole: z.array(z.string()).optional(),
+  /** Whether pause/reset/shutdown go over QMP (true) or fall back to signals (false). */
+  control: z.enum(['qmp', 'signals']).optional(),
+});
+export type VmEntry = z.infer<typeof VmEntry>;
+
+export const HostInfo = z.object({
+  /** The most memory one VM may have on this host (MiB): the host's RAM less a reserve. */
+  maxMemoryMiB: z.number().int(),
+  maxCpus: z.number().int(),
+  /** The shared demo guest's files, when present, offered as the wizard's defaults. */
+  demoGuest: z.object({ kernel: z.string(), initrd: z.string() }).optional(),
+  dataDir: z.string(),
+  version: z.string(),
+});
+export type HostInfo = z.infer<typeof HostInfo>;
+
+export const FileCheck = z.object({
+  path: z.string(),
+  kind: z.enum(['file', 'directory', 'missing', 'unreadable']),
+  size: z.number().optional(),
+  /** For disk images: what the header says (qcow2 magic, else raw). */
+  format: DiskFormat.optional(),
+});
+export type FileCheck = z.infer<typeof FileCheck>;
+
+const none = z.tuple([]);
+const byId = z.tuple([VmId]);
+
+export const api = {
+  'host.info': { args: none, result: HostInfo },
+  'vms.list': { args: none, result: z.array(VmEntry) },
+  'vms.create': { args: z.tuple([CreateVmRequest]), result: VmEntry },
+  'vms.update': { args: z.tuple([VmId, VmConfigPatch]), result: VmEntry },
+  'vms.delete': { args: z.tuple([VmId, z.object({ deleteDisks: z.boolean() }).strict()]), result: z.null() },
+  'vms.start': { args: byId, result: VmEntry },
+  'vms.pause': { args: byId, result: VmEntry },
+  'vms.resume': { args: byId, result: VmEntry },
+  'vms.reset': { args: byId, result: VmEntry },
+  'vms.shutdown': { args: byId, result: VmEntry },
+  'vms.forceOff': { args: byId, result: VmEntry },
+  'files.check': { args: z.tuple([z.string().max(4096)]), result: FileCheck },
+  'settings.get': { args: none, result: AppSettings },
+  'settings.set': { args: z.tuple([AppSettingsPatch]), result: AppSettings },
+} as const;
+
+export type Api = typeof api;
+export type Channel = keyof Api;
+export const channels = Object.keys(api) as Channel[];
+export type ApiArgs<C extends Channel> = z.input<Api[C]['args']>;
+export type ApiResult<C extends Channel> = z.output<Api[C]['result']>;
+
+export function isChannel(name: unknown): name is Channel {
+  return typeof name === 'string' && Object.hasOwn(api, name);
+}
+
+/** An error a person can act on; `field` names the wizard/settings field it belongs to. */
+export const ApiError = z.object({
+  message: z.string(),
+  code: z.string(),
+  field: z.string().optional(),
+});
+export type ApiError = z.infer<typeof ApiError>;
+
+/** The envelope both transports use for a call's answer. */
+export const ApiReply = z.union([
+  z.object({ ok: z.literal(true), value: z.unknown() }),
+  z.object({ ok: z.literal(false), error: ApiError }),
+]);
+export type ApiReply = z.infer<typeof ApiReply>;
+
+/** Events main pushes to every window. */
+export const AppEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('vm.changed'), vm: VmEntry }),
+  z.object({ type: z.literal('vm.removed'), id: VmId }),
+  z.object({
+    type: z.literal('progress'),
+    id: z.string(),
+    label: z.string(),
+    /** 0..1, or absent while the length of the work is unknown. */
+    fraction: z.number().min(0).max(1).optional(),
+    done: z.boolean(),
+  }),
+]);
+export type AppEvent = z.infer<typeof AppEvent>;
+
+/** A console attached to one VM's serial line: bytes out of the guest, keystrokes into it. */
+export interface ConsoleSession {
+  write(data: string): void;
+  close(): void;
+}
+
+/** What the renderer sees as `window.vivarium` (Electron) or builds over HTTP (web mode). */
+export interface VivariumApi {
+  invoke<C extends Channel>(channel: C, ...args: ApiArgs<C>): Promise<ApiResult<C>>;
+  onEvent(listener: (event: AppEvent) => void): () => void;
+  openConsole(id: VmId, onData: (bytes: Uint8Array) => void, onClose?: () => void): ConsoleSession;
+}
+
+/** Electron IPC channel names outside the request/response table. */
+export const ipc = {
+  invoke: 'vivarium:invoke',
+  event: 'vivarium:event',
+  consoleOpen: 'vivarium:console-open',
+  consoleData: 'vivarium:console-data',
+  consoleInput: 'vivarium:console-input',
+  consoleClose: 'vivarium:console-close',
+} as const;

@@ -1,0 +1,63 @@
+// A VM's config -> the `viv run` argument list (QEMU's option names, qemu-system-riscv64 -M virt).
+// The app's core host and a person at a terminal run the same machine from the same list.
+// Runtime channels (-serial/-qmp sockets) are added by the supervisor, not stored here.
+import type { VmConfig } from './vm-config';
+
+/** QEMU's -drive: a virtio-blk disk (if=virtio on virt is virtio-mmio, as QEMU does). */
+function driveArgs(disk: VmConfig['disk']): string[] {
+  if (disk.kind === 'none') return [];
+  return ['-drive', `file=${escapeDriveValue(disk.path)},format=${disk.format},if=virtio`];
+}
+
+/** QEMU's option parser splits on commas; a literal comma in a value is written twice. */
+export function escapeDriveValue(value: string): string {
+  return value.replaceAll(',', ',,');
+}
+
+function bootArgs(boot: VmConfig['boot']): string[] {
+  switch (boot.kind) {
+    case 'kernel': {
+      const args = ['-kernel', boot.kernel];
+      if (boot.initrd) args.push('-initrd', boot.initrd);
+      if (boot.append) args.push('-append', boot.append);
+      return args;
+    }
+    case 'disk':
+      return boot.firmware ? ['-bios', boot.firmware] : [];
+    case 'firmware':
+      return ['-bios', boot.firmware];
+  }
+}
+
+function networkArgs(network: VmConfig['network']): string[] {
+  // User-mode NAT on a virtio-net device; off means no NIC at all (QEMU's explicit `-nic none`).
+  return network.enabled
+    ? ['-netdev', 'user,id=net0', '-device', 'virtio-net-device,netdev=net0']
+    : ['-nic', 'none'];
+}
+
+export function vmArgv(config: VmConfig): string[] {
+  return [
+    '-M',
+    config.machine,
+    '-m',
+    `${config.memoryMiB}M`,
+    '-smp',
+    String(config.cpus),
+    ...bootArgs(config.boot),
+    ...driveArgs(config.disk),
+    ...networkArgs(config.network),
+    '-nographic',
+  ];
+}
+
+/** Quotes one argument for a POSIX shell when it needs it (for the copyable command line). */
+export function shellQuote(arg: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
+  return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The command line shown in Settings: what a person pastes into a terminal to run the same VM. */
+export function vmCommandLine(config: VmConfig): string {
+  return ['viv', 'run', ...vmArgv(config)].map(shellQuote).join(' ');
+}
