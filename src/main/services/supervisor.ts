@@ -1,0 +1,282 @@
+// The supervisor: one core host per running VM. It starts `viv run` with the VM's argv plus a
+// serial socket (and a QMP socket), connects to both, relays the console, drives pause/resume/
+// reset/shutdown over QMP, and watches the process. A core host that dies unasked marks its VM
+// crashed with its last console lines; main itself never goes down with it.
+import { promises as fs } from 'node:fs';
+import type net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { VmEntry, VmState } from '../../shared/api';
+import { vmArgv } from '../../shared/vm-argv';
+import type { VmConfig } from '../../shared/vm-config';
+import { ConsoleBuffer } from './console-buffer';
+import { UserError } from './errors';
+import type { CoreHostLauncher, CoreHostProcess } from './launcher';
+import { QmpClient } from './qmp-client';
+import { connectUnix } from './socket-connect';
+
+export interface SupervisorOptions {
+  launcher: CoreHostLauncher;
+  /** The module the launcher runs, and the arguments before the VM's own (['run'] for viv). */
+  hostEntry: string;
+  hostArgsPrefix: string[];
+  /** Pass `-qmp` to the host and control it over QMP; false: signals only (a host without QMP). */
+  qmp: boolean;
+  /** How long a starting host has to open its sockets. */
+  connectTimeoutMs?: number;
+  /** How long Force off waits for QMP `quit` before SIGKILL. */
+  quitGraceMs?: number;
+  onChange: (id: string) => void;
+}
+
+export type RuntimeStatus = Pick<VmEntry, 'state' | 'stateReason' | 'lastConsole' | 'control'>;
+
+type ConsoleListener = { onData: (bytes: Uint8Array) => void; onClose?: () => void };
+
+interface Run {
+  id: string;
+  process: CoreHostProcess;
+  state: VmState;
+  reason?: string;
+  serial?: net.Socket;
+  qmp?: QmpClient;
+  console: ConsoleBuffer;
+  hostOutput: string;
+  listeners: Set<ConsoleListener>;
+  stopRequested: boolean;
+  exited: Promise<void>;
+}
+
+/** What stays of a run after its host exited: the state, why, and its console. */
+interface Past {
+  state: 'stopped' | 'crashed';
+  reason?: string;
+  lastConsole?: string[];
+  console: ConsoleBuffer;
+}
+
+export class Supervisor {
+  private readonly runs = new Map<string, Run>();
+  private readonly past = new Map<string, Past>();
+  private runtimeDir: string | undefined;
+
+  constructor(private readonly options: SupervisorOptions) {}
+
+  status(id: string): RuntimeStatus {
+    const run = this.runs.get(id);
+    if (run) {
+      return {
+        state: run.state,
+        ...(run.reason ? { stateReason: run.reason } : {}),
+        control: run.qmp ? 'qmp' : 'signals',
+      };
+    }
+    const past = this.past.get(id);
+    if (!past) return { state: 'stopped' };
+    return {
+      state: past.state,
+      ...(past.reason ? { stateReason: past.reason } : {}),
+      ...(past.lastConsole ? { lastConsole: past.lastConsole } : {}),
+    };
+  }
+
+  isActive(id: string): boolean {
+    return this.runs.has(id);
+  }
+
+  private async socketDir(): Promise<string> {
+    // Unix socket paths are limited to ~107 bytes, so they live in a short temp folder, not the library.
+    this.runtimeDir ??= await fs.mkdtemp(path.join(os.tmpdir(), 'viv-'));
+    return this.runtimeDir;
+  }
+
+  async start(config: VmConfig): Promise<void> {
+    if (this.runs.has(config.id)) throw new UserError(`'${config.name}' is already running`, 'already-running');
+    const dir = await this.socketDir();
+    const serialPath = path.join(dir, `${config.id}.serial`);
+    const qmpPath = path.join(dir, `${config.id}.qmp`);
+    await Promise.all([fs.rm(serialPath, { force: true }), fs.rm(qmpPath, { force: true })]);
+    const args = [
+      ...this.options.hostArgsPrefix,
+      ...vmArgv(config),
+      '-serial',
+      `unix:${serialPath},server=on,wait=off`,
+      ...(this.options.qmp ? ['-qmp', `unix:${qmpPath},server=on,wait=off`] : []),
+    ];
+    const child = this.options.launcher.launch({ entry: this.options.hostEntry, args });
+    let exitedResolve!: () => void;
+    const run: Run = {
+      id: config.id,
+      process: child,
+      state: 'starting',
+      console: new ConsoleBuffer(),
+      hostOutput: '',
+      listeners: new Set(),
+      stopRequested: false,
+      exited: new Promise((r) => (exitedResolve = r)),
+    };
+    this.runs.set(config.id, run);
+    this.past.delete(config.id);
+    child.onOutput((text) => {
+      run.hostOutput = (run.hostOutput + text).slice(-4096);
+    });
+    child.onExit((code, signal) => {
+      this.finish(run, code, signal);
+      exitedResolve();
+    });
+    this.options.onChange(config.id);
+
+    const stillWanted = () => this.runs.get(config.id) === run;
+    const timeoutMs = this.options.connectTimeoutMs ?? 15_000;
+    try {
+      run.serial = await connectUnix(serialPath, { timeoutMs, stillWanted });
+      run.serial.on('data', (bytes: Buffer) => {
+        run.console.push(bytes);
+        for (const l of run.listeners) l.onData(bytes);
+      });
+      run.serial.on('error', () => undefined); // the exit handler reports what happened
+      if (this.options.qmp) {
+        run.qmp = await QmpClient.open(await connectUnix(qmpPath, { timeoutMs, stillWanted }));
+        run.qmp.on('event', (e) => this.onQmpEvent(run, e.event));
+        const status = (await run.qmp.execute('query-status')) as { status?: string };
+        if (run.state === 'starting') run.state = status.status === 'paused' ? 'paused' : 'running';
+      } else if (run.state === 'starting') {
+        run.state = 'running';
+      }
+    } catch (err) {
+      if (stillWanted()) {
+        // The host is up but unreachable: it is of no use, and must not linger.
+        run.reason = `could not connect to the core host (${(err as Error).message})`;
+        child.kill('SIGKILL');
+      }
+      await run.exited;
+      const past = this.past.get(config.id);
+      throw new UserError(`'${config.name}' did not start: ${past?.reason ?? run.reason}`, 'start-failed');
+    }
+    this.options.onChange(config.id);
+  }
+
+  private onQmpEvent(run: Run, event: string): void {
+    if (event === 'STOP') run.state = 'paused';
+    else if (event === 'RESUME') run.state = 'running';
+    else if (event === 'SHUTDOWN') run.state = 'stopping';
+    else return;
+    this.options.onChange(run.id);
+  }
+
+  private finish(run: Run, code: number | null, signal: string | null): void {
+    if (this.runs.get(run.id) !== run) return;
+    this.runs.delete(run.id);
+    run.serial?.destroy();
+    run.qmp?.close();
+    for (const l of run.listeners) l.onClose?.();
+    // QEMU exits 0 when the guest powers off or on `quit`; anything else, unasked, is a crash.
+    const clean = code === 0 || run.stopRequested;
+    if (clean) {
+      this.past.set(run.id, { state: 'stopped', console: run.console });
+    } else {
+      const how = signal ? `killed by ${signal}` : `exited with status ${code}`;
+      const hostLines = run.hostOutput.split('\n').map((l) => l.trim()).filter(Boolean).slice(-5);
+      this.past.set(run.id, {
+        state: 'crashed',
+        reason: `The core host ${how}${run.reason ? `: ${run.reason}` : ''}`,
+        lastConsole: [...run.console.lastLines(20), ...hostLines.map((l) => `[host] ${l}`)],
+        console: run.console,
+      });
+    }
+    this.options.onChange(run.id);
+  }
+
+  private active(id: string): Run {
+    const run = this.runs.get(id);
+    if (!run || run.state === 'starting') throw new UserError('The VM is not running', 'not-running');
+    return run;
+  }
+
+  async pause(id: string): Promise<void> {
+    const run = this.active(id);
+    if (run.qmp) await run.qmp.execute('stop');
+    else if (!run.process.kill('SIGSTOP')) throw new UserError('Could not pause the core host', 'signal-failed');
+    run.state = 'paused';
+    if (!run.qmp) run.reason = 'paused by signal (SIGSTOP): the guest clock jumps on resume';
+    this.options.onChange(id);
+  }
+
+  async resume(id: string): Promise<void> {
+    const run = this.active(id);
+    if (run.qmp) await run.qmp.execute('cont');
+    else run.process.kill('SIGCONT');
+    run.state = 'running';
+    run.reason = undefined;
+    this.options.onChange(id);
+  }
+
+  async reset(id: string): Promise<void> {
+    const run = this.active(id);
+    if (!run.qmp) throw new UserError('Reset needs the core host\'s QMP monitor, which this host lacks', 'no-qmp');
+    await run.qmp.execute('system_reset');
+  }
+
+  /** Asks the guest to power off (like pressing the power button); the guest may ignore it. */
+  async shutdown(id: string): Promise<void> {
+    const run = this.active(id);
+    if (run.qmp) {
+      await run.qmp.execute('system_powerdown');
+      run.reason = 'shutdown requested';
+    } else {
+      // No monitor: SIGTERM ends the host as QEMU does on SIGTERM; the guest is not asked.
+      run.stopRequested = true;
+      run.process.kill('SIGCONT');
+      run.process.kill('SIGTERM');
+      run.reason = 'terminated by signal (no QMP monitor to ask the guest)';
+    }
+    this.options.onChange(id);
+  }
+
+  /** Pulls the plug: QMP `quit`, then SIGKILL if the host has not exited after a grace period. */
+  async forceOff(id: string): Promise<void> {
+    const run = this.runs.get(id);
+    if (!run) throw new UserError('The VM is not running', 'not-running');
+    run.stopRequested = true;
+    run.state = 'stopping';
+    this.options.onChange(id);
+    if (run.qmp) void run.qmp.execute('quit').catch(() => undefined);
+    else run.process.kill('SIGKILL');
+    const grace = new Promise<'late'>((r) => setTimeout(() => r('late'), this.options.quitGraceMs ?? 3000).unref());
+    if ((await Promise.race([run.exited, grace])) === 'late') {
+      run.process.kill('SIGCONT');
+      run.process.kill('SIGKILL');
+      await run.exited;
+    }
+  }
+
+  /** Attaches a console: the scrollback so far, then live bytes. Works on a stopped VM's last run too. */
+  attachConsole(id: string, onData: (bytes: Uint8Array) => void, onClose?: () => void) {
+    const run = this.runs.get(id);
+    const buffer = run?.console ?? this.past.get(id)?.console;
+    const scrollback = buffer?.snapshot();
+    if (scrollback?.length) onData(scrollback);
+    if (!run) {
+      onClose?.();
+      return { write: () => undefined, close: () => undefined };
+    }
+    const listener: ConsoleListener = { onData, onClose };
+    run.listeners.add(listener);
+    return {
+      write: (data: string) => {
+        if (this.runs.get(id) === run && run.serial && !run.serial.destroyed) run.serial.write(data);
+      },
+      close: () => void run.listeners.delete(listener),
+    };
+  }
+
+  /** Stops every host (app quit): each gets QMP quit, then SIGKILL. */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.runs.keys()].map((id) => this.forceOff(id).catch(() => undefined)));
+    if (this.runtimeDir) await fs.rm(this.runtimeDir, { recursive: true, force: true });
+  }
+
+  forget(id: string): void {
+    this.past.delete(id);
+  }
+}
