@@ -1,0 +1,141 @@
+// Guest RAM in a snapshot: zero pages skipped (a bitmap says which pages are stored), the rest
+// deflated in independent chunks so that compression and decompression run on libuv's thread
+// pool in parallel, off the event loop. A freshly booted 512 MiB guest is mostly zero pages.
+//
+// layout (little-endian):
+//   "VRAM" u32 version=1 | u32 pageSize | u32 pageCount | u32 pagesPerChunk
+//   bitmap: ceil(pageCount / 8) bytes, bit i set = page i stored
+//   for each chunk holding at least one stored page: u32 length + raw deflate of its stored pages
+import { promisify } from 'node:util';
+import { deflateRaw, inflateRaw, constants } from 'node:zlib';
+import { StateFormatError } from './codec';
+
+const deflateRawAsync = promisify(deflateRaw);
+const inflateRawAsync = promisify(inflateRaw);
+
+const MAGIC = 0x4d415256; // "VRAM"
+const VERSION = 1;
+export const PAGE_SIZE = 4096;
+/** 4 MiB of RAM per chunk: big enough to compress well, small enough to spread over threads. */
+const PAGES_PER_CHUNK = 1024;
+const HEADER = 20;
+
+/** The pages to store, copied out at the instant of the call (the guest may run on afterwards). */
+export interface RamCapture {
+  pageCount: number;
+  bitmap: Uint8Array;
+  /** Per chunk: its stored pages, concatenated; undefined when the chunk is all zero. */
+  chunks: Array<Uint8Array | undefined>;
+}
+
+export function captureRam(ram: Uint8Array): RamCapture {
+  if (ram.length % PAGE_SIZE !== 0) throw new Error(`RAM size ${ram.length} is not a whole number of pages`);
+  const pageCount = ram.length / PAGE_SIZE;
+  const bitmap = new Uint8Array(Math.ceil(pageCount / 8));
+  const words = ram.byteOffset % 8 === 0
+    ? new BigUint64Array(ram.buffer, ram.byteOffset, ram.length / 8)
+    : new BigUint64Array(ram.slice().buffer);
+  const wordsPerPage = PAGE_SIZE / 8;
+  const chunks: Array<Uint8Array | undefined> = [];
+  for (let c = 0; c * PAGES_PER_CHUNK < pageCount; c++) {
+    const first = c * PAGES_PER_CHUNK;
+    const last = Math.min(pageCount, first + PAGES_PER_CHUNK);
+    const stored: number[] = [];
+    for (let p = first; p < last; p++) {
+      const base = p * wordsPerPage;
+      for (let w = 0; w < wordsPerPage; w++) {
+        if (words[base + w] !== 0n) {
+          stored.push(p);
+          bitmap[p >> 3]! |= 1 << (p & 7);
+          break;
+        }
+      }
+    }
+    if (stored.length === 0) {
+      chunks.push(undefined);
+      continue;
+    }
+    const data = new Uint8Array(stored.length * PAGE_SIZE);
+    stored.forEach((p, i) => data.set(ram.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE), i * PAGE_SIZE));
+    chunks.push(data);
+  }
+  return { pageCount, bitmap, chunks };
+}
+
+export async function encodeRam(capture: RamCapture): Promise<Uint8Array> {
+  const compressed = await Promise.all(
+    capture.chunks.map((data) => (data ? deflateRawAsync(data, { level: constants.Z_BEST_SPEED }) : undefined)),
+  );
+  let size = HEADER + capture.bitmap.length;
+  for (const c of compressed) if (c) size += 4 + c.length;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, MAGIC, true);
+  view.setUint32(4, VERSION, true);
+  view.setUint32(8, PAGE_SIZE, true);
+  view.setUint32(12, capture.pageCount, true);
+  view.setUint32(16, PAGES_PER_CHUNK, true);
+  out.set(capture.bitmap, HEADER);
+  let pos = HEADER + capture.bitmap.length;
+  for (const c of compressed) {
+    if (!c) continue;
+    view.setUint32(pos, c.length, true);
+    out.set(c, pos + 4);
+    pos += 4 + c.length;
+  }
+  return out;
+}
+
+/** Restores `ram` from an encoded blob; checks everything before touching `ram`. */
+export async function decodeRam(blob: Uint8Array, ram: Uint8Array): Promise<void> {
+  if (blob.length < HEADER) throw new StateFormatError('RAM image truncated (no header)');
+  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  if (view.getUint32(0, true) !== MAGIC) throw new StateFormatError('RAM image has a bad magic');
+  if (view.getUint32(4, true) !== VERSION) throw new StateFormatError(`RAM image version ${view.getUint32(4, true)} is not supported`);
+  const pageSize = view.getUint32(8, true);
+  const pageCount = view.getUint32(12, true);
+  const perChunk = view.getUint32(16, true);
+  if (pageSize !== PAGE_SIZE) throw new StateFormatError(`RAM image page size ${pageSize} is not ${PAGE_SIZE}`);
+  if (pageCount * PAGE_SIZE !== ram.length) {
+    throw new StateFormatError(
+      `snapshot RAM is ${(pageCount * PAGE_SIZE) / 2 ** 20} MiB, this machine has ${ram.length / 2 ** 20} MiB`,
+    );
+  }
+  if (perChunk === 0 || perChunk > 1 << 20) throw new StateFormatError(`RAM image chunk size ${perChunk} is invalid`);
+  const bitmapLen = Math.ceil(pageCount / 8);
+  if (blob.length < HEADER + bitmapLen) throw new StateFormatError('RAM image truncated (bitmap)');
+  const bitmap = blob.subarray(HEADER, HEADER + bitmapLen);
+  const isStored = (p: number) => (bitmap[p >> 3]! & (1 << (p & 7))) !== 0;
+
+  // Locate every chunk first, so that a truncated blob fails before RAM is changed.
+  const jobs: Array<{ pages: number[]; data: Uint8Array }> = [];
+  let pos = HEADER + bitmapLen;
+  for (let first = 0; first < pageCount; first += perChunk) {
+    const pages: number[] = [];
+    for (let p = first; p < Math.min(pageCount, first + perChunk); p++) if (isStored(p)) pages.push(p);
+    if (pages.length === 0) continue;
+    if (pos + 4 > blob.length) throw new StateFormatError('RAM image truncated (chunk length)');
+    const len = view.getUint32(pos, true);
+    if (pos + 4 + len > blob.length) throw new StateFormatError('RAM image truncated (chunk data)');
+    jobs.push({ pages, data: blob.subarray(pos + 4, pos + 4 + len) });
+    pos += 4 + len;
+  }
+  if (pos !== blob.length) throw new StateFormatError(`RAM image has ${blob.length - pos} trailing bytes`);
+  const inflated = await Promise.all(
+    jobs.map(async ({ pages, data }) => {
+      let out: Buffer;
+      try {
+        out = await inflateRawAsync(data, { maxOutputLength: pages.length * PAGE_SIZE });
+      } catch (e) {
+        throw new StateFormatError(`RAM image chunk does not inflate: ${(e as Error).message}`);
+      }
+      if (out.length !== pages.length * PAGE_SIZE) throw new StateFormatError('RAM image chunk has the wrong size');
+      return out;
+    }),
+  );
+  ram.fill(0);
+  jobs.forEach(({ pages }, j) => {
+    const data = inflated[j]!;
+    pages.forEach((p, i) => ram.set(data.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), p * PAGE_SIZE));
+  });
+}
