@@ -23,7 +23,6 @@ export class ConsoleBuffer {
     const text = Buffer.from(this.snapshot())
       .toString('utf8')
       // CSI sequences and other ESC-prefixed controls: a crash report is plain text.
-      // eslint-disable-next-line no-control-regex
       .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]/g, '');
     return text
       .split(/\r?\n|\r/)

@@ -263,7 +263,7 @@ export class Supervisor {
     const listener: ConsoleListener = { onData, onClose };
     run.listeners.add(listener);
     return {
-      write: (data: string) => {
+      write: (data: string | Uint8Array) => {
         if (this.runs.get(id) === run && run.serial && !run.serial.destroyed) run.serial.write(data);
       },
       close: () => void run.listeners.delete(listener),
