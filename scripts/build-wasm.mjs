@@ -12,6 +12,7 @@ mkdirSync(outDir, { recursive: true });
 /** entry (relative to the repo) -> output name and extra asc flags */
 const entries = [
   { entry: 'src/emulator-core/cpu/riscv/wasm/index.ts', out: 'riscv64.wasm', flags: [] },
+  { entry: 'src/emulator-core/cpu/riscv/wasm/fpu/test-entry.ts', out: 'fpu-test.wasm', flags: [] },
 ];
 
 let failed = false;

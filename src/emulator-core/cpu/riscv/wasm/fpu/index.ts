@@ -9,64 +9,36 @@
 // ORs them into the fcsr. NaN results are the canonical NaN (0x7fc00000 / 0x7ff8000000000000).
 // Tininess is detected after rounding (RISC-V, as x86 SSE).
 //
-// API stubs: the implementation fills these bodies; the signatures are the contract.
+// The implementation is split by concern: pack.ts (fields, rounding), add.ts, mul.ts,
+// divsqrt.ts, fma.ts, convert.ts, compare.ts; flags.ts holds fflags and the rounding modes.
+// This file is the contract the CPU calls: the names and semantics below are fixed.
 
-export let fflags: u32 = 0;
-
-export function clearFlags(): void {
-  fflags = 0;
-}
+/** Accrued exceptions of the operations since the last clearFlags (fcsr.fflags layout). */
+export { fflags, clearFlags } from './flags';
 
 // ---- binary32 ----
-export function f32_add(a: u32, b: u32, rm: u32): u32 { unreachable(); return 0; }
-export function f32_sub(a: u32, b: u32, rm: u32): u32 { unreachable(); return 0; }
-export function f32_mul(a: u32, b: u32, rm: u32): u32 { unreachable(); return 0; }
-export function f32_div(a: u32, b: u32, rm: u32): u32 { unreachable(); return 0; }
-export function f32_sqrt(a: u32, rm: u32): u32 { unreachable(); return 0; }
-/** a*b + c with one rounding. fmsub/fnmsub/fnmadd are built by the caller flipping signs of a and/or c. */
-export function f32_fma(a: u32, b: u32, c: u32, rm: u32): u32 { unreachable(); return 0; }
-/** feq: quiet (NV only for signaling NaN inputs). Returns 0 or 1. */
-export function f32_eq(a: u32, b: u32): u32 { unreachable(); return 0; }
-/** flt/fle: signaling (NV for any NaN input). Returns 0 or 1. */
-export function f32_lt(a: u32, b: u32): u32 { unreachable(); return 0; }
-export function f32_le(a: u32, b: u32): u32 { unreachable(); return 0; }
-/** fmin/fmax (IEEE 754-2019 minimumNumber/maximumNumber; -0 < +0; NV for signaling NaN). */
-export function f32_min(a: u32, b: u32): u32 { unreachable(); return 0; }
-export function f32_max(a: u32, b: u32): u32 { unreachable(); return 0; }
-/** fclass: the 10-bit mask of the F extension. */
-export function f32_classify(a: u32): u32 { unreachable(); return 0; }
+export { f32_add, f32_sub } from './add';
+export { f32_mul } from './mul';
+export { f32_div, f32_sqrt } from './divsqrt';
+/** f32_fma(a, b, c, rm) = a*b + c with one rounding. fmsub/fnmsub/fnmadd are built by the caller flipping signs of a and/or c. */
+export { f32_fma } from './fma';
+/** f32_eq: quiet (NV only for signaling NaN inputs), returns 0 or 1. f32_lt/f32_le: signaling (NV for any NaN input).
+ * f32_min/f32_max: IEEE 754-2019 minimumNumber/maximumNumber (-0 < +0; NV for signaling NaN).
+ * f32_classify: the 10-bit mask of the F extension. */
+export { f32_eq, f32_lt, f32_le, f32_min, f32_max, f32_classify } from './compare';
 /** Float -> integer: saturating as RISC-V specifies (NaN -> max), NV when out of range, NX when inexact. */
-export function f32_to_i32(a: u32, rm: u32): i32 { unreachable(); return 0; }
-export function f32_to_u32(a: u32, rm: u32): u32 { unreachable(); return 0; }
-export function f32_to_i64(a: u32, rm: u32): i64 { unreachable(); return 0; }
-export function f32_to_u64(a: u32, rm: u32): u64 { unreachable(); return 0; }
-export function i32_to_f32(a: i32, rm: u32): u32 { unreachable(); return 0; }
-export function u32_to_f32(a: u32, rm: u32): u32 { unreachable(); return 0; }
-export function i64_to_f32(a: i64, rm: u32): u32 { unreachable(); return 0; }
-export function u64_to_f32(a: u64, rm: u32): u32 { unreachable(); return 0; }
+export { f32_to_i32, f32_to_u32, f32_to_i64, f32_to_u64 } from './convert';
+export { i32_to_f32, u32_to_f32, i64_to_f32, u64_to_f32 } from './convert';
 
 // ---- binary64 ----
-export function f64_add(a: u64, b: u64, rm: u32): u64 { unreachable(); return 0; }
-export function f64_sub(a: u64, b: u64, rm: u32): u64 { unreachable(); return 0; }
-export function f64_mul(a: u64, b: u64, rm: u32): u64 { unreachable(); return 0; }
-export function f64_div(a: u64, b: u64, rm: u32): u64 { unreachable(); return 0; }
-export function f64_sqrt(a: u64, rm: u32): u64 { unreachable(); return 0; }
-export function f64_fma(a: u64, b: u64, c: u64, rm: u32): u64 { unreachable(); return 0; }
-export function f64_eq(a: u64, b: u64): u32 { unreachable(); return 0; }
-export function f64_lt(a: u64, b: u64): u32 { unreachable(); return 0; }
-export function f64_le(a: u64, b: u64): u32 { unreachable(); return 0; }
-export function f64_min(a: u64, b: u64): u64 { unreachable(); return 0; }
-export function f64_max(a: u64, b: u64): u64 { unreachable(); return 0; }
-export function f64_classify(a: u64): u32 { unreachable(); return 0; }
-export function f64_to_i32(a: u64, rm: u32): i32 { unreachable(); return 0; }
-export function f64_to_u32(a: u64, rm: u32): u32 { unreachable(); return 0; }
-export function f64_to_i64(a: u64, rm: u32): i64 { unreachable(); return 0; }
-export function f64_to_u64(a: u64, rm: u32): u64 { unreachable(); return 0; }
-export function i32_to_f64(a: i32, rm: u32): u64 { unreachable(); return 0; }
-export function u32_to_f64(a: u32, rm: u32): u64 { unreachable(); return 0; }
-export function i64_to_f64(a: i64, rm: u32): u64 { unreachable(); return 0; }
-export function u64_to_f64(a: u64, rm: u32): u64 { unreachable(); return 0; }
+export { f64_add, f64_sub } from './add';
+export { f64_mul } from './mul';
+export { f64_div, f64_sqrt } from './divsqrt';
+export { f64_fma } from './fma';
+export { f64_eq, f64_lt, f64_le, f64_min, f64_max, f64_classify } from './compare';
+export { f64_to_i32, f64_to_u32, f64_to_i64, f64_to_u64 } from './convert';
+export { i32_to_f64, u32_to_f64, i64_to_f64, u64_to_f64 } from './convert';
 
 // ---- between formats ----
-export function f32_to_f64(a: u32): u64 { unreachable(); return 0; }
-export function f64_to_f32(a: u64, rm: u32): u32 { unreachable(); return 0; }
+/** f32_to_f64(a) is exact; f64_to_f32(a, rm) rounds. */
+export { f32_to_f64, f64_to_f32 } from './convert';
