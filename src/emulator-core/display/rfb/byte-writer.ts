@@ -1,0 +1,63 @@
+// A growable big-endian byte buffer for building RFB messages (RFB integers are big-endian).
+
+export class ByteWriter {
+  private buf: Uint8Array;
+  private view: DataView;
+  length = 0;
+
+  constructor(initial = 4096) {
+    this.buf = new Uint8Array(initial);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  /** Makes room for `n` more bytes and returns the offset where they go. */
+  reserve(n: number): number {
+    const need = this.length + n;
+    if (need > this.buf.length) {
+      let size = this.buf.length * 2;
+      while (size < need) size *= 2;
+      const next = new Uint8Array(size);
+      next.set(this.buf.subarray(0, this.length));
+      this.buf = next;
+      this.view = new DataView(next.buffer);
+    }
+    const at = this.length;
+    this.length = need;
+    return at;
+  }
+
+  /** The underlying buffer (valid until the next `reserve`): for encoders that write in place. */
+  get bytes(): Uint8Array {
+    return this.buf;
+  }
+
+  u8(v: number): this {
+    this.buf[this.reserve(1)] = v;
+    return this;
+  }
+  u16(v: number): this {
+    this.view.setUint16(this.reserve(2), v);
+    return this;
+  }
+  u32(v: number): this {
+    this.view.setUint32(this.reserve(4), v >>> 0);
+    return this;
+  }
+  s32(v: number): this {
+    this.view.setInt32(this.reserve(4), v);
+    return this;
+  }
+  bytesOf(b: Uint8Array): this {
+    this.buf.set(b, this.reserve(b.length));
+    return this;
+  }
+  /** Overwrites a u32 written earlier (a length known only after the body). */
+  patchU32(at: number, v: number): void {
+    this.view.setUint32(at, v >>> 0);
+  }
+
+  /** A copy of what was written. */
+  take(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
