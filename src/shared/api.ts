@@ -118,12 +118,12 @@ export interface VivariumApi {
   openConsole(id: VmId, onData: (bytes: Uint8Array) => void, onClose?: () => void): ConsoleSession;
 }
 
-/** Electron IPC channel names outside the request/response table. */
-export const ipc = {
-  invoke: 'vivarium:invoke',
-  event: 'vivarium:event',
-  consoleOpen: 'vivarium:console-open',
-  consoleData: 'vivarium:console-data',
-  consoleInput: 'vivarium:console-input',
-  consoleClose: 'vivarium:console-close',
-} as const;
+/**
+ * What the Electron preload exposes as `window.vivarium`: calls answer with the ApiReply envelope
+ * (errors do not keep their fields across contextBridge), and the renderer turns it into VivariumApi.
+ */
+export interface VivariumBridge {
+  invoke(channel: Channel, args: unknown[]): Promise<ApiReply>;
+  onEvent: VivariumApi['onEvent'];
+  openConsole: VivariumApi['openConsole'];
+}

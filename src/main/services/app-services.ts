@@ -31,6 +31,7 @@ export interface AppServicesOptions {
   hostArgsPrefix: string[];
   qmp: boolean;
   imgCommand: string[];
+  imgEnv?: NodeJS.ProcessEnv;
   /** The shared demo guest's folder, offered as the wizard's default kernel + initrd. */
   guestDir?: string;
   version: string;
@@ -55,7 +56,7 @@ export class AppServices {
     const paths = libraryPaths(options.dataDir);
     this.library = new VmLibrary(paths.vms);
     this.settings = new SettingsStore(paths.settings);
-    this.images = new ImageStore({ imgCommand: options.imgCommand });
+    this.images = new ImageStore({ imgCommand: options.imgCommand, env: options.imgEnv });
     this.supervisor = new Supervisor({
       launcher: options.launcher,
       hostEntry: options.hostEntry,

@@ -13,6 +13,8 @@ const qcow2Magic = 0x514649fb;
 export interface ImageStoreOptions {
   /** argv prefix of the image tool, e.g. [process.execPath, 'out/cli/viv.mjs', 'img']. */
   imgCommand: string[];
+  /** Environment of the tool (Electron runs it with ELECTRON_RUN_AS_NODE=1). */
+  env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
 }
 
@@ -22,7 +24,7 @@ export class ImageStore {
   private run(args: string[]): Promise<string> {
     const [cmd, ...prefix] = this.options.imgCommand;
     return new Promise((resolve, reject) => {
-      execFile(cmd!, [...prefix, ...args], { timeout: this.options.timeoutMs ?? 120_000 }, (err, stdout, stderr) => {
+      execFile(cmd!, [...prefix, ...args], { timeout: this.options.timeoutMs ?? 120_000, env: this.options.env ?? process.env }, (err, stdout, stderr) => {
         if (err) {
           const detail = (stderr || err.message).trim().split('\n').slice(-3).join(' ');
           reject(new UserError(`Creating the disk image failed: ${detail}`, 'image-tool', 'disk'));

@@ -1,0 +1,180 @@
+// The app as a person uses it, in Debian's Chromium against `viv serve`: walk the wizard with
+// its defaults, Create and start, read the guest's answer to `uname -a` in the console, stop,
+// reload: the VM is still in the library. Then the wizard's messages for bad input, and the
+// server's refusals. Screenshots land in test-results/e2e/.
+import http from 'node:http';
+import { existsSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostKind, openBrowser, root, serve, shot, terminalText, waitForTerminal, type BrowserSession, type Served } from './harness';
+
+// Linux on our own emulator takes a while; the stand-in answers in a second.
+const bootTimeoutMs = hostKind === 'real' ? 480_000 : 20_000;
+const guestDir = path.resolve(root, '../shared/guests/riscv64');
+
+let served: Served;
+let session: BrowserSession;
+
+beforeAll(async () => {
+  if (!existsSync(path.join(root, 'out/renderer/index.html'))) throw new Error('build first: npm run build');
+  served = await serve();
+  session = await openBrowser();
+});
+
+afterAll(async () => {
+  await session?.close();
+  await served?.stop();
+  if (served) rmSync(served.dataHome, { recursive: true, force: true });
+});
+
+describe(`the app in web mode (core host: ${hostKind})`, () => {
+  it('creates the demo VM with the wizard defaults, boots it, answers uname -a, and keeps it', async () => {
+    const { page } = session;
+    await page.goto(served.url);
+    await page.getByText('No virtual machines yet').waitFor();
+    await shot(page, '01-empty-library');
+
+    await page.locator('[data-test="new-vm"]').click();
+    await page.getByText('What does the VM boot?').waitFor();
+    // The defaults point at the shared guest.
+    expect(await page.locator('input[name="kernel"]').inputValue()).toBe(path.join(guestDir, 'Image'));
+    expect(await page.locator('input[name="initrd"]').inputValue()).toBe(path.join(guestDir, 'initramfs.cpio.gz'));
+    await shot(page, '02-wizard-boot');
+    await page.locator('[data-test="next"]').click();
+    await page.locator('[data-step="resources"]').waitFor();
+    await expect.poll(() => page.locator('[data-test="host-limits"]').innerText()).toMatch(/up to .* of memory/);
+    await shot(page, '03-wizard-resources');
+    await page.locator('[data-test="next"]').click();
+    await page.locator('[data-step="disk"]').waitFor();
+    await page.locator('[data-test="next"]').click();
+    await page.locator('[data-step="name"]').waitFor();
+    expect(await page.locator('input[name="name"]').inputValue()).toBe('Linux VM');
+    await page.locator('[data-test="next"]').click();
+    await page.locator('[data-step="summary"]').waitFor();
+    expect(await page.locator('[data-test="command-line"]').innerText()).toMatch(/^viv run -M virt -m \d+M -smp 1 -kernel \S+Image/);
+    await shot(page, '04-wizard-summary');
+
+    await page.locator('[data-test="create-start"]').click();
+    await page.locator('[data-test="terminal"]').waitFor();
+    expect(page.url()).toContain('#/vm/linux-vm/console');
+    const booted = await waitForTerminal(page, /GUEST-READY \S+/, bootTimeoutMs);
+    expect(booted).toMatch(/GUEST-READY/);
+    await shot(page, '05-console-booted');
+
+    await page.locator('[data-test="terminal"]').click();
+    await page.keyboard.type('uname -a');
+    await page.keyboard.press('Enter');
+    const answered = await waitForTerminal(page, /Linux \S+ \S+.*riscv64/, 60_000);
+    expect(answered).toMatch(/Linux .*riscv64/);
+    await shot(page, '06-console-uname');
+
+    await page.locator('[data-test="force-off"]').click();
+    await expect.poll(() => page.locator('[data-test="state"]').innerText(), { timeout: 15_000 }).toBe('Stopped');
+    // The console keeps the last run's text.
+    expect(await terminalText(page)).toMatch(/riscv64/);
+
+    await page.goto(served.url);
+    await page.reload();
+    const row = page.locator('[data-vm="linux-vm"]');
+    await row.waitFor();
+    expect(await row.locator('h3').innerText()).toBe('Linux VM');
+    expect(await row.locator('[data-test="state"]').innerText()).toBe('Stopped');
+    expect(await row.innerText()).toMatch(/1 CPU · Linux kernel \+ initrd · No disk/);
+    await shot(page, '07-library-after-reload');
+
+    await row.locator('[data-test="settings"]').click();
+    await page.locator('[data-test="command-line"]').waitFor();
+    expect(await page.locator('[data-test="command-line"]').innerText()).toContain('-append console=ttyS0');
+    await shot(page, '08-vm-settings');
+  });
+
+  it('shows clear messages for a missing file, memory out of range and a taken name', async () => {
+    const { page } = session;
+    await page.goto(served.url + '#/new');
+    await page.locator('input[name="kernel"]').fill('/no/such/Image');
+    await page.locator('[data-test="next"]').click();
+    await expect.poll(() => page.locator('[data-error="kernel"]').innerText()).toBe('Kernel not found: /no/such/Image');
+    await page.locator('input[name="kernel"]').fill('relative/Image');
+    await page.locator('[data-test="next"]').click();
+    await expect.poll(() => page.locator('[data-error="kernel"]').innerText()).toBe('Kernel: use an absolute path');
+    await page.locator('input[name="kernel"]').fill(path.join(guestDir, 'Image'));
+    await page.locator('[data-test="next"]').click();
+
+    await page.locator('input[name="memoryMiB"]').fill('999999');
+    await page.locator('[data-test="next"]').click();
+    await expect.poll(() => page.locator('[data-error="memoryMiB"]').innerText()).toMatch(/^Memory must be a whole number between 16 and \d+ MiB$/);
+    await shot(page, '09-wizard-memory-error');
+    await page.locator('input[name="memoryMiB"]').fill('256');
+    await page.locator('[data-test="next"]').click();
+
+    await page.locator('[data-choice="new"]').click();
+    await page.locator('input[name="sizeGiB"]').fill('0');
+    await page.locator('[data-test="next"]').click();
+    await expect.poll(() => page.locator('[data-error="sizeGiB"]').innerText()).toMatch(/between 1 and/);
+    await page.locator('[data-choice="existing"]').click();
+    await page.locator('input[name="diskPath"]').fill('/no/disk.qcow2');
+    await page.locator('[data-test="next"]').click();
+    await expect.poll(() => page.locator('[data-error="diskPath"]').innerText()).toBe('Disk image not found: /no/disk.qcow2');
+    await page.locator('[data-choice="none"]').click();
+    await page.locator('[data-test="next"]').click();
+
+    await page.locator('input[name="name"]').fill('linux vm');
+    await page.locator('[data-test="next"]').click();
+    await expect.poll(() => page.locator('[data-error="name"]').innerText()).toBe("A VM named 'Linux VM' already exists");
+    await page.locator('input[name="name"]').fill('');
+    await page.locator('[data-test="next"]').click();
+    await expect.poll(() => page.locator('[data-error="name"]').innerText()).toBe('Give the VM a name');
+    await shot(page, '10-wizard-name-error');
+  });
+
+  it('deletes a VM after confirmation', async () => {
+    const { page } = session;
+    await page.goto(served.url);
+    const row = page.locator('[data-vm="linux-vm"]');
+    await row.locator('[data-test="delete"]').click();
+    await page.getByRole('dialog').waitFor();
+    await shot(page, '11-delete-dialog');
+    await page.locator('[data-test="confirm-delete"]').click();
+    await page.getByText('No virtual machines yet').waitFor();
+    expect(existsSync(path.join(served.dataHome, 'vivarium/vms/linux-vm'))).toBe(false);
+  });
+});
+
+function get(pathname: string, headers: Record<string, string> = {}, method = 'GET', body?: string) {
+  return new Promise<number>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: served.port, path: pathname, method, headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('the web server refuses strangers', () => {
+  it('needs the token on every request', async () => {
+    expect(await get(`/${served.token}/`)).toBe(200);
+    expect(await get('/')).toBe(404);
+    expect(await get('/index.html')).toBe(404);
+    expect(await get(`/${'x'.repeat(served.token.length)}/`)).toBe(404);
+  });
+
+  it('refuses a foreign Origin, including from a page in the browser', async () => {
+    const api = `/${served.token}/api/vms.list`;
+    const json = { 'Content-Type': 'application/json' };
+    expect(await get(api, { ...json, Origin: `http://127.0.0.1:${served.port}` }, 'POST', '{"args":[]}')).toBe(200);
+    expect(await get(api, { ...json, Origin: 'http://attacker.example' }, 'POST', '{"args":[]}')).toBe(403);
+    // A page from another origin in the same browser, knowing even the token, gets nothing.
+    const { page } = session;
+    await page.goto('about:blank');
+    const result = await page.evaluate(async (url) => {
+      try {
+        const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"args":[]}' });
+        return `status ${r.status}`;
+      } catch (err) {
+        return `blocked: ${(err as Error).message}`;
+      }
+    }, `http://127.0.0.1:${served.port}${api}`);
+    expect(result).toMatch(/^blocked/);
+  });
+});
