@@ -4,18 +4,20 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AppServices } from '../main/services/app-services';
+import { ensureDemoVm } from '../main/services/demo-vm';
 import { UserError } from '../main/services/errors';
 import { NodeForkLauncher } from '../main/services/launcher';
 import { dataRoot } from '../main/services/paths';
 import { appLocations } from '../main/web/app-paths';
 import { startWebServer } from '../main/web/web-server';
 
-const usage = `usage: viv serve [--port N] [--core-host MODULE] [--no-qmp]
+const usage = `usage: viv serve [--port N] [--core-host MODULE] [--no-qmp] [--demo]
 
 Serves the Vivarium app on http://127.0.0.1 (loopback only; the URL carries a secret token).
   --port N            listen on port N (default: a free port)
   --core-host MODULE  run VMs with MODULE instead of \`viv run\` (a stand-in for tests)
   --no-qmp            control core hosts with signals instead of QMP
+  --demo              add the demo VM (the shared RISC-V guest) to the library if it is absent
 The VM library lives in $XDG_DATA_HOME/vivarium (default ~/.local/share/vivarium).`;
 
 export async function serveCommand(argv: string[]): Promise<number> {
@@ -27,6 +29,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
         port: { type: 'string' },
         'core-host': { type: 'string' },
         'no-qmp': { type: 'boolean' },
+        demo: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -68,6 +71,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
       return 1;
     }
     throw err;
+  }
+  if (values.demo) {
+    try {
+      const demo = await ensureDemoVm(services, where.guestDir);
+      if (demo) console.log(`Added the demo VM '${demo.name}' to the library.`);
+    } catch (err) {
+      console.error(`viv serve: ${(err as Error).message}`);
+    }
   }
   const server = await startWebServer({ services, rendererDir: where.rendererDir, port });
   console.log(`Vivarium is running in web mode. Open this URL in a browser:\n\n  ${server.url}\n`);

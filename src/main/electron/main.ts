@@ -6,6 +6,7 @@ import { app, BrowserWindow, dialog, session, shell } from 'electron';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AppServices } from '../services/app-services';
+import { ensureDemoVm } from '../services/demo-vm';
 import { UserError } from '../services/errors';
 import { dataRoot } from '../services/paths';
 import { type IpcHub, installIpc } from './ipc';
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
   });
   session.defaultSession.setPermissionRequestHandler((_wc, permission, allow) => allow(permission === 'clipboard-sanitized-write'));
   const root = path.resolve(outDir, '..');
+  const guestDir = process.env.VIVARIUM_GUEST_DIR ?? path.resolve(root, '..', 'shared', 'guests', 'riscv64');
   try {
     services = await AppServices.open({
       dataDir: dataRoot(),
@@ -75,7 +77,7 @@ async function main(): Promise<void> {
       imgCommand: [process.execPath, path.join(outDir, 'cli', 'viv.mjs'), 'img'],
       // The Electron binary runs the viv CLI as plain Node.
       imgEnv: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-      guestDir: process.env.VIVARIUM_GUEST_DIR ?? path.resolve(root, '..', 'shared', 'guests', 'riscv64'),
+      guestDir,
       version: app.getVersion(),
     });
   } catch (err) {
@@ -83,6 +85,8 @@ async function main(): Promise<void> {
     app.exit(1);
     return;
   }
+  // `npm start` asks for the demo VM (scripts/start.mjs).
+  if (process.env.VIVARIUM_DEMO === '1') await ensureDemoVm(services, guestDir).catch((err) => console.error(err));
   createWindow(installIpc(services, isOurPage));
   app.on('second-instance', () => BrowserWindow.getAllWindows()[0]?.focus());
   app.on('window-all-closed', () => app.quit());
