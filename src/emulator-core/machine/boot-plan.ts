@@ -54,7 +54,7 @@ export function planBoot(inp: BootInputs): BootPlan {
   };
 
   // 1. Firmware.
-  let firmwareEnd = RAM_BASE;
+  let firmwareEnd: number = RAM_BASE;
   let firmwareEntry: number | undefined;
   if (inp.bios.kind === 'file') {
     const { name, data } = inp.bios;
