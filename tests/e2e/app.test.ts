@@ -68,7 +68,27 @@ describe(`the app in web mode (core host: ${hostKind})`, () => {
     expect(answered).toMatch(/Linux .*riscv64/);
     await shot(page, '06-console-uname');
 
+    // While it runs, the library shows it running and its settings are read-only.
+    await page.locator('a[aria-label="Back to the library"]').click();
+    const running = page.locator('[data-vm="linux-vm"]');
+    await expect.poll(() => running.locator('[data-test="state"]').innerText()).toBe('Running');
+    await shot(page, '07-library-running');
+    await running.locator('[data-test="settings"]').click();
+    await page.locator('[data-test="locked-note"]').waitFor();
+    expect(await page.locator('[data-test="save"]').isDisabled()).toBe(true);
+    expect(await page.locator('input[name="memoryMiB"]').isDisabled()).toBe(true);
+    await shot(page, '08-settings-read-only');
+
+    // Back in the console: the scrollback is replayed; pause and resume; then force off.
+    await page.goto(served.url + '#/vm/linux-vm/console');
+    await waitForTerminal(page, /riscv64/, 10_000);
+    await page.locator('[data-test="pause"]').click();
+    await expect.poll(() => page.locator('[data-test="state"]').innerText()).toBe('Paused');
+    await shot(page, '09-console-paused');
+    await page.locator('[data-test="resume"]').click();
+    await expect.poll(() => page.locator('[data-test="state"]').innerText()).toBe('Running');
     await page.locator('[data-test="force-off"]').click();
+    await page.locator('[data-test="confirm-force-off"]').click();
     await expect.poll(() => page.locator('[data-test="state"]').innerText(), { timeout: 15_000 }).toBe('Stopped');
     // The console keeps the last run's text.
     expect(await terminalText(page)).toMatch(/riscv64/);
@@ -80,12 +100,12 @@ describe(`the app in web mode (core host: ${hostKind})`, () => {
     expect(await row.locator('h3').innerText()).toBe('Linux VM');
     expect(await row.locator('[data-test="state"]').innerText()).toBe('Stopped');
     expect(await row.innerText()).toMatch(/1 CPU · Linux kernel \+ initrd · No disk/);
-    await shot(page, '07-library-after-reload');
+    await shot(page, '10-library-after-reload');
 
     await row.locator('[data-test="settings"]').click();
     await page.locator('[data-test="command-line"]').waitFor();
     expect(await page.locator('[data-test="command-line"]').innerText()).toContain('-append console=ttyS0');
-    await shot(page, '08-vm-settings');
+    await shot(page, '11-vm-settings');
   });
 
   it('shows clear messages for a missing file, memory out of range and a taken name', async () => {
@@ -103,7 +123,7 @@ describe(`the app in web mode (core host: ${hostKind})`, () => {
     await page.locator('input[name="memoryMiB"]').fill('999999');
     await page.locator('[data-test="next"]').click();
     await expect.poll(() => page.locator('[data-error="memoryMiB"]').innerText()).toMatch(/^Memory must be a whole number between 16 and \d+ MiB$/);
-    await shot(page, '09-wizard-memory-error');
+    await shot(page, '12-wizard-memory-error');
     await page.locator('input[name="memoryMiB"]').fill('256');
     await page.locator('[data-test="next"]').click();
 
@@ -124,7 +144,23 @@ describe(`the app in web mode (core host: ${hostKind})`, () => {
     await page.locator('input[name="name"]').fill('');
     await page.locator('[data-test="next"]').click();
     await expect.poll(() => page.locator('[data-error="name"]').innerText()).toBe('Give the VM a name');
-    await shot(page, '10-wizard-name-error');
+    await shot(page, '13-wizard-name-error');
+  });
+
+  // Only the stand-in can be told to die; the supervisor's crash handling is unit-tested too.
+  it.skipIf(hostKind !== 'fake')('shows a crashed VM with its last console lines, and the app stays up', async () => {
+    const { page } = session;
+    await page.goto(served.url + '#/vm/linux-vm/console');
+    await page.locator('[data-test="start"]').click();
+    await waitForTerminal(page, /GUEST-READY/, bootTimeoutMs);
+    await page.locator('[data-test="terminal"]').click();
+    await page.keyboard.type('crash');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('[data-test="state"]').innerText(), { timeout: 10_000 }).toBe('Crashed');
+    await page.goto(served.url);
+    const row = page.locator('[data-vm="linux-vm"]');
+    await expect.poll(() => row.innerText()).toMatch(/The core host exited with status 3[\s\S]*Kernel panic/);
+    await shot(page, '14-library-crashed');
   });
 
   it('deletes a VM after confirmation', async () => {
@@ -133,7 +169,7 @@ describe(`the app in web mode (core host: ${hostKind})`, () => {
     const row = page.locator('[data-vm="linux-vm"]');
     await row.locator('[data-test="delete"]').click();
     await page.getByRole('dialog').waitFor();
-    await shot(page, '11-delete-dialog');
+    await shot(page, '15-delete-dialog');
     await page.locator('[data-test="confirm-delete"]').click();
     await page.getByText('No virtual machines yet').waitFor();
     expect(existsSync(path.join(served.dataHome, 'vivarium/vms/linux-vm'))).toBe(false);

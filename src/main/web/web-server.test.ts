@@ -76,6 +76,12 @@ describe('web server guard', () => {
     expect(r.headers['referrer-policy']).toBe('no-referrer');
   });
 
+  it('sends /<token> to /<token>/ so relative asset URLs resolve', async () => {
+    const r = await request(`/${server.token}`);
+    expect(r.status).toBe(301);
+    expect(r.headers.location).toBe(`/${server.token}/`);
+  });
+
   it('refuses requests without the token or with a wrong one', async () => {
     expect((await request('/')).status).toBe(404);
     expect((await request('/index.html')).status).toBe(404);

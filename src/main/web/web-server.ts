@@ -72,6 +72,11 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       res.writeHead(verdict.status, { ...headers, 'Content-Type': 'text/plain' }).end(verdict.status === 404 ? 'not found' : 'forbidden');
       return;
     }
+    // /<token> without its slash: relative asset URLs need the folder form.
+    if (new URL(req.url ?? '/', 'http://localhost').pathname === `/${token}`) {
+      res.writeHead(301, { ...headers, Location: `/${token}/` }).end();
+      return;
+    }
     const api = /^\/api\/([A-Za-z.]+)$/.exec(verdict.rest);
     if (api) {
       // JSON only: a cross-site form cannot send it without a CORS preflight, which we never grant.
