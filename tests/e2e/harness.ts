@@ -1,6 +1,6 @@
 // The e2e harness: `viv serve` in a fresh XDG_DATA_HOME, and Debian's Chromium driven by
-// playwright-core in a fresh profile. The core host is `viv run` (the real emulator) unless
-// VIVARIUM_E2E_HOST=fake asks for the stand-in that speaks the same sockets.
+// playwright-core in a fresh profile. VIVARIUM_E2E_HOST picks the core host: `real` (`viv run`,
+// our emulator) or `fake` (a stand-in that speaks the same serial and QMP sockets).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -10,7 +10,8 @@ import { type BrowserContext, type Page, chromium } from 'playwright-core';
 export const root = path.resolve(import.meta.dirname, '../..');
 export const fakeHost = path.join(root, 'tests/e2e/fake-core-host.mjs');
 export const screenshotsDir = path.join(root, 'test-results', 'e2e');
-export const hostKind = (process.env.VIVARIUM_E2E_HOST ?? 'real') as 'real' | 'fake';
+// Default: the stand-in until `viv run` boots the shared guest (then this default becomes 'real').
+export const hostKind = (process.env.VIVARIUM_E2E_HOST ?? 'fake') as 'real' | 'fake';
 
 export interface Served {
   url: string;
