@@ -32,19 +32,27 @@ interface FpuTestExports {
   runBatch(inPtr: number, outPtr: number, n: number): void;
 }
 
-/** Our soft-float, from the wasm build. */
-export function runWasm(vectors: VectorSet): Results {
+/**
+ * Instantiates out/wasm/fpu-test.wasm with a memory of `pages` 64 KiB pages. Its exports are the
+ * FPU API (u64/i64 as BigInt, u32 as a possibly negative number), getFlags and runBatch.
+ */
+export function instantiateFpu(pages = 1): { exports: object; memory: { readonly buffer: ArrayBuffer } } {
   if (!existsSync(FPU_TEST_WASM)) throw new Error(`${FPU_TEST_WASM} is missing: run \`npm run build:wasm\` first`);
-  const inBytes = vectors.count * RECORD_BYTES;
-  const outBytes = vectors.count * RESULT_BYTES;
-  const base = 65536; // the module has no data and no stack: any offset works
-  const pages = Math.ceil((base + inBytes + outBytes) / 65536) + 1;
   const memory = new wasmApi.Memory({ initial: pages });
   const module = new wasmApi.Module(readFileSync(FPU_TEST_WASM));
   const instance = new wasmApi.Instance(module, {
     env: { memory, abort: () => { throw new Error('fpu-test.wasm aborted'); } },
   });
-  const exports = instance.exports as unknown as FpuTestExports;
+  return { exports: instance.exports, memory };
+}
+
+/** Our soft-float, from the wasm build. */
+export function runWasm(vectors: VectorSet): Results {
+  const inBytes = vectors.count * RECORD_BYTES;
+  const outBytes = vectors.count * RESULT_BYTES;
+  const base = 65536; // the module has no data and no stack: any offset works
+  const { exports: raw, memory } = instantiateFpu(Math.ceil((base + inBytes + outBytes) / 65536) + 1);
+  const exports = raw as FpuTestExports;
   const mem = new Uint8Array(memory.buffer);
   mem.set(vectors.bytes.subarray(8), base);
   exports.runBatch(base, base + inBytes, vectors.count);
