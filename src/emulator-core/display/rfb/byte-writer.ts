@@ -31,24 +31,30 @@ export class ByteWriter {
     return this.buf;
   }
 
+  // Each writer reserves first: `reserve` may replace `buf` and `view`.
   u8(v: number): this {
-    this.buf[this.reserve(1)] = v;
+    const at = this.reserve(1);
+    this.buf[at] = v;
     return this;
   }
   u16(v: number): this {
-    this.view.setUint16(this.reserve(2), v);
+    const at = this.reserve(2);
+    this.view.setUint16(at, v);
     return this;
   }
   u32(v: number): this {
-    this.view.setUint32(this.reserve(4), v >>> 0);
+    const at = this.reserve(4);
+    this.view.setUint32(at, v >>> 0);
     return this;
   }
   s32(v: number): this {
-    this.view.setInt32(this.reserve(4), v);
+    const at = this.reserve(4);
+    this.view.setInt32(at, v);
     return this;
   }
   bytesOf(b: Uint8Array): this {
-    this.buf.set(b, this.reserve(b.length));
+    const at = this.reserve(b.length);
+    this.buf.set(b, at);
     return this;
   }
   /** Overwrites a u32 written earlier (a length known only after the body). */

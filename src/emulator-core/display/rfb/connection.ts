@@ -90,7 +90,9 @@ export class RfbConnection implements FramebufferListener {
     this.pointer = new PointerTranslator(host.input);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', (e) => this.close(`socket error: ${e.message}`));
-    socket.on('close', () => this.close(this.phase === 'normal' ? null : 'closed during the handshake'));
+    socket.on('close', () =>
+      this.close(this.phase !== 'normal' ? 'closed during the handshake' : this.inbuf.length > 0 ? 'closed in the middle of a message' : null),
+    );
     socket.on('drain', () => this.schedule());
     this.send(Buffer.from(SERVER_VERSION, 'latin1'));
   }
@@ -380,7 +382,7 @@ export class RfbConnection implements FramebufferListener {
   private setEncodings(list: number[]): void {
     this.encodings = new Set(list);
     // The client's order is its preference; the first one we can produce wins.
-    const compressed = ZStream.available ? [Encoding.Zrle, Encoding.Zlib] : [];
+    const compressed: number[] = ZStream.available ? [Encoding.Zrle, Encoding.Zlib] : [];
     this.preferred = list.find((e) => e === Encoding.Raw || compressed.includes(e)) ?? Encoding.Raw;
     if (this.encodings.has(Encoding.QemuExtendedKeyEvent)) this.extKeyAckPending = true;
     if (this.encodings.has(Encoding.Cursor) && this.host.framebuffer.cursor) this.cursorPending = true;
@@ -409,7 +411,12 @@ export class RfbConnection implements FramebufferListener {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.flushUpdate();
+      try {
+        this.flushUpdate();
+      } catch (e) {
+        // An encoder bug must cost this client its connection, never the machine.
+        this.close(`internal error while encoding: ${(e as Error).message}`);
+      }
     });
   }
 
