@@ -55,6 +55,7 @@ describe('wizard form', () => {
       disk: { kind: 'overlay', base: '/b.raw', baseFormat: 'raw' },
       network: { enabled: true },
     });
-    expect(previewConfig(f).disk).toMatchObject({ kind: 'image', format: 'qcow2' });
+    expect(previewConfig(f, () => 'raw').disk).toMatchObject({ kind: 'image', format: 'qcow2' });
+    expect(previewConfig(form({ diskKind: 'existing', diskPath: '/d.img' }), () => 'raw').disk).toMatchObject({ path: '/d.img', format: 'raw' });
   });
 });

@@ -120,8 +120,8 @@ export function requestOf(form: WizardForm, formatOf: (path: string) => DiskForm
 }
 
 /** The config the request will become, for the summary's command line (disk paths are placeholders). */
-export function previewConfig(form: WizardForm): VmConfig {
-  const r = requestOf(form, () => 'qcow2');
+export function previewConfig(form: WizardForm, formatOf: (path: string) => DiskFormat): VmConfig {
+  const r = requestOf(form, formatOf);
   const disk: VmConfig['disk'] =
     r.disk.kind === 'none'
       ? { kind: 'none' }

@@ -3,7 +3,7 @@
 // reload: the VM is still in the library. Then the wizard's messages for bad input, and the
 // server's refusals. Screenshots land in test-results/e2e/.
 import http from 'node:http';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostKind, openBrowser, root, serve, shot, terminalText, waitForTerminal, type BrowserSession, type Served } from './harness';
@@ -152,7 +152,10 @@ describe(`the app in web mode (core host: ${hostKind})`, () => {
     const { page } = session;
     await page.goto(served.url + '#/vm/linux-vm/console');
     await page.locator('[data-test="start"]').click();
+    // The terminal showed the last run; a new run starts on a clear screen.
+    await expect.poll(() => page.locator('[data-test="state"]').innerText()).toBe('Running');
     await waitForTerminal(page, /GUEST-READY/, bootTimeoutMs);
+    expect(await terminalText(page)).not.toMatch(/uname/);
     await page.locator('[data-test="terminal"]').click();
     await page.keyboard.type('crash');
     await page.keyboard.press('Enter');
@@ -163,16 +166,80 @@ describe(`the app in web mode (core host: ${hostKind})`, () => {
     await shot(page, '14-library-crashed');
   });
 
+  it('edits a stopped VM\'s settings and keeps them', async () => {
+    const { page } = session;
+    await page.goto(served.url + '#/vm/linux-vm/settings');
+    await page.locator('input[name="memoryMiB"]').fill('384');
+    await page.locator('input[name="append"]').fill('console=ttyS0 loglevel=4');
+    await page.locator('[data-test="save"]').click();
+    await page.getByRole('status').waitFor();
+    await page.reload();
+    await expect.poll(() => page.locator('input[name="memoryMiB"]').inputValue()).toBe('384');
+    expect(await page.locator('[data-test="command-line"]').innerText()).toContain("-m 384M");
+    expect(await page.locator('[data-test="command-line"]').innerText()).toContain("-append 'console=ttyS0 loglevel=4'");
+    const saved = JSON.parse(readFileSync(path.join(served.dataHome, 'vivarium/vms/linux-vm/config.json'), 'utf8'));
+    expect(saved.memoryMiB).toBe(384);
+  });
+
+  it('creates a VM on an existing disk image, and deletes it keeping the image', async () => {
+    const { page } = session;
+    const image = path.join(served.dataHome, 'my-disk.img');
+    writeFileSync(image, Buffer.alloc(1024 * 1024));
+    await page.goto(served.url + '#/new');
+    await page.locator('[data-test="next"]').click();
+    await page.locator('[data-step="resources"]').waitFor();
+    await page.locator('[data-test="next"]').click();
+    await page.locator('[data-choice="existing"]').click();
+    await page.locator('input[name="diskPath"]').fill(image);
+    await page.locator('[data-test="next"]').click();
+    await page.locator('input[name="name"]').fill('With disk');
+    await page.locator('[data-test="next"]').click();
+    expect(await page.locator('[data-test="command-line"]').innerText()).toContain(`-drive file=${image},format=raw,if=virtio`);
+    await page.locator('[data-test="create"]').click();
+    const row = page.locator('[data-vm="with-disk"]');
+    await row.waitFor();
+    expect(await row.innerText()).toMatch(/my-disk\.img \(raw\)/);
+
+    await row.locator('[data-test="delete"]').click();
+    await page.getByRole('dialog').waitFor();
+    expect(await page.locator('[data-test="keep-disks"]').isChecked()).toBe(true);
+    await shot(page, '15-delete-dialog');
+    await page.locator('[data-test="confirm-delete"]').click();
+    await row.waitFor({ state: 'detached' });
+    expect(existsSync(path.join(served.dataHome, 'vivarium/vms/with-disk'))).toBe(false);
+    expect(existsSync(image)).toBe(true);
+  });
+
+  it('shows a VM with a corrupt config as broken, and loads the rest', async () => {
+    const { page } = session;
+    mkdirSync(path.join(served.dataHome, 'vivarium/vms/mangled'), { recursive: true });
+    writeFileSync(path.join(served.dataHome, 'vivarium/vms/mangled/config.json'), '{"version": 1, "id": "mangled", "name": ');
+    await page.goto(served.url);
+    await page.reload();
+    const broken = page.locator('[data-vm="mangled"]');
+    await broken.waitFor();
+    expect(await broken.locator('[data-test="state"]').innerText()).toBe('Broken');
+    expect(await broken.innerText()).toMatch(/config\.json is not valid JSON/);
+    await page.locator('[data-vm="linux-vm"]').waitFor();
+    await shot(page, '16-library-broken-entry');
+    await broken.locator('[data-test="delete"]').click();
+    await page.locator('[data-test="confirm-delete"]').click();
+    await broken.waitFor({ state: 'detached' });
+  });
+
   it('deletes a VM after confirmation', async () => {
     const { page } = session;
     await page.goto(served.url);
     const row = page.locator('[data-vm="linux-vm"]');
     await row.locator('[data-test="delete"]').click();
     await page.getByRole('dialog').waitFor();
-    await shot(page, '15-delete-dialog');
     await page.locator('[data-test="confirm-delete"]').click();
     await page.getByText('No virtual machines yet').waitFor();
     expect(existsSync(path.join(served.dataHome, 'vivarium/vms/linux-vm'))).toBe(false);
+  });
+
+  it('a second app on the same library gets a clear message', async () => {
+    await expect(serve({ dataHome: served.dataHome })).rejects.toThrow(/Another Vivarium \(process \d+/);
   });
 });
 
