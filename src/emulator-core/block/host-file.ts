@@ -1,0 +1,127 @@
+// The host side of an image: one file, read and written with positioned asynchronous I/O
+// (fs/promises FileHandle, served by libuv's thread pool) so the event loop never blocks.
+// Reads past the end of the file return zeros, as QEMU's file driver does for a growing image.
+import { promises as fs, constants as fsConstants } from 'node:fs';
+import { BlockError, fromHostError } from './errors';
+
+/**
+ * Fault injection for tests: called before every write/sync reaches the host; throwing from it
+ * (e.g. a BlockError('ENOSPC')) makes that operation fail exactly as the host would.
+ */
+export interface IoFaults {
+  beforeWrite?(offset: number, length: number): void;
+  beforeSync?(): void;
+  beforeTruncate?(length: number): void;
+}
+
+export interface HostFileOptions {
+  readOnly: boolean;
+  /** Create the file (failing if it exists unless `truncate`). */
+  create?: boolean;
+  truncate?: boolean;
+  faults?: IoFaults;
+}
+
+export class HostFile {
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly handle: fs.FileHandle,
+    readonly readOnly: boolean,
+    private readonly faults: IoFaults | undefined,
+  ) {}
+
+  static async open(path: string, options: HostFileOptions): Promise<HostFile> {
+    let flags: number;
+    if (options.readOnly) flags = fsConstants.O_RDONLY;
+    else {
+      flags = fsConstants.O_RDWR;
+      if (options.create) flags |= fsConstants.O_CREAT | (options.truncate ? fsConstants.O_TRUNC : fsConstants.O_EXCL);
+    }
+    try {
+      const st = await fs.stat(path).catch(() => undefined);
+      if (st?.isDirectory()) throw Object.assign(new Error('dir'), { code: 'EISDIR' });
+      const handle = await fs.open(path, flags, 0o644);
+      return new HostFile(path, handle, options.readOnly, options.faults);
+    } catch (err) {
+      throw fromHostError(err);
+    }
+  }
+
+  /** Reads exactly buf.length bytes at `offset`; bytes past the end of the file read as zeros. */
+  async read(buf: Uint8Array, offset: number): Promise<void> {
+    let done = 0;
+    try {
+      while (done < buf.length) {
+        const { bytesRead } = await this.handle.read(buf, done, buf.length - done, offset + done);
+        if (bytesRead === 0) {
+          buf.fill(0, done);
+          return;
+        }
+        done += bytesRead;
+      }
+    } catch (err) {
+      throw fromHostError(err);
+    }
+  }
+
+  /** Writes all of `data` at `offset`. */
+  async write(data: Uint8Array, offset: number): Promise<void> {
+    if (this.readOnly) throw new BlockError('EROFS', 'Image opened read-only');
+    this.faults?.beforeWrite?.(offset, data.length);
+    let done = 0;
+    try {
+      while (done < data.length) {
+        const { bytesWritten } = await this.handle.write(data, done, data.length - done, offset + done);
+        done += bytesWritten;
+      }
+    } catch (err) {
+      throw fromHostError(err);
+    }
+  }
+
+  /** Makes every completed write durable (fdatasync: data and the metadata needed to read it). */
+  async datasync(): Promise<void> {
+    if (this.readOnly) return;
+    this.faults?.beforeSync?.();
+    try {
+      await this.handle.datasync();
+    } catch (err) {
+      throw fromHostError(err);
+    }
+  }
+
+  async size(): Promise<number> {
+    try {
+      return (await this.handle.stat()).size;
+    } catch (err) {
+      throw fromHostError(err);
+    }
+  }
+
+  /** Bytes the file occupies on the host (st_blocks * 512): qemu-img's "disk size". */
+  async allocatedSize(): Promise<number> {
+    try {
+      return (await this.handle.stat()).blocks * 512;
+    } catch (err) {
+      throw fromHostError(err);
+    }
+  }
+
+  async truncate(length: number): Promise<void> {
+    if (this.readOnly) throw new BlockError('EROFS', 'Image opened read-only');
+    this.faults?.beforeTruncate?.(length);
+    try {
+      await this.handle.truncate(length);
+    } catch (err) {
+      throw fromHostError(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.handle.close();
+  }
+}

@@ -1,0 +1,42 @@
+// Compressed clusters (qcow2.txt "Compressed Clusters Descriptor"): raw deflate streams, as QEMU
+// writes them with zlib (no header, window bits 12, default level). QEMU inflates a cluster in a
+// single call into a cluster-sized buffer, so back-references may reach anywhere in the cluster:
+// fflate's 32 KiB-window output reads fine. We stop inflating when a cluster is produced, like
+// QEMU: bytes after the stream (the tail of the last sector) are ignored.
+import { deflateSync, Inflate } from 'fflate';
+import { BlockError } from '../errors';
+
+/**
+ * Deflates one cluster. Returns null when compression does not pay (the stream would not be
+ * smaller than the cluster), in which case the caller writes the cluster uncompressed, as QEMU does.
+ */
+export function compressCluster(data: Uint8Array, clusterSize: number): Uint8Array | null {
+  const out = deflateSync(data, { level: 6 });
+  return out.length < clusterSize ? out : null;
+}
+
+/** Inflates a compressed cluster's bytes into exactly `clusterSize` bytes. */
+export function decompressCluster(src: Uint8Array, clusterSize: number, where: string): Uint8Array {
+  const out = new Uint8Array(clusterSize);
+  let produced = 0;
+  let overflow = false;
+  const inflater = new Inflate((chunk) => {
+    const room = clusterSize - produced;
+    if (chunk.length > room) overflow = true;
+    out.set(chunk.subarray(0, room), produced);
+    produced += Math.min(room, chunk.length);
+  });
+  try {
+    inflater.push(src, true);
+  } catch (err) {
+    // A stream that produced a full cluster before failing is what QEMU accepts too (it stops at
+    // avail_out == 0 and ignores what follows).
+    if (produced < clusterSize) {
+      throw new BlockError('EIO', `Could not decompress cluster at ${where}: ${(err as Error).message}`);
+    }
+  }
+  if (produced < clusterSize && !overflow) {
+    throw new BlockError('EIO', `Could not decompress cluster at ${where}: stream ends after ${produced} of ${clusterSize} bytes`);
+  }
+  return out;
+}

@@ -1,0 +1,228 @@
+// QCOW2 as a BlockDriver: one lock around every request (QEMU's s->lock), the ordered metadata
+// flush on `flush`, lazy refcounts' dirty bit, compressed writes, and what `getInfo` reports.
+import type { BlockDriver, BlockStatus, ImageInfo, WriteZeroesOptions } from '../driver';
+import { BlockError } from '../errors';
+import { HostFile, type IoFaults } from '../host-file';
+import type { SnapshotInfo } from '../info';
+import { Mutex } from '../mutex';
+import { compressCluster } from './compress';
+import { ClusterKind, makeCompressedEntry, put64 } from './entries';
+import { Qcow2Image, type Qcow2OpenOptions } from './image';
+import { decodeL2, l2ForWrite } from './l2';
+import { blockStatusAt, discardAt, readAt, releaseEntry, writeAt, writeZeroesAt, type Layer } from './rw';
+import { isCorrupt } from './header';
+import { INCOMPAT_CORRUPT } from './constants';
+
+export interface Qcow2DriverOptions extends Qcow2OpenOptions {
+  faults?: IoFaults;
+  /** The opened backing image (owned by this driver from now on), or null. */
+  backing?: BlockDriver | null;
+  /** The backing file name as resolved for opening (qemu's full-backing-filename). */
+  fullBackingFilename?: string;
+}
+
+export class Qcow2Driver implements BlockDriver {
+  readonly format = 'qcow2' as const;
+  private readonly lock = new Mutex();
+  private readonly layer: Layer;
+  private wroteSinceOpen = false;
+  private closed = false;
+
+  private constructor(
+    readonly filename: string,
+    readonly image: Qcow2Image,
+    backing: BlockDriver | null,
+    readonly fullBackingFilename: string | undefined,
+  ) {
+    this.layer = { img: image, backing };
+  }
+
+  static async open(filename: string, options: Qcow2DriverOptions): Promise<Qcow2Driver> {
+    const file = await HostFile.open(filename, { readOnly: options.readOnly, faults: options.faults });
+    try {
+      const image = await Qcow2Image.open(file, options);
+      const driver = new Qcow2Driver(filename, image, options.backing ?? null, options.fullBackingFilename);
+      if (!options.readOnly) await driver.prepareForWriting();
+      return driver;
+    } catch (err) {
+      await file.close();
+      throw err;
+    }
+  }
+
+  /**
+   * What QEMU does on a read-write open: repair a dirty image's refcounts first (a lazy-refcounts
+   * writer died), and drop autoclear bits we do not maintain (bitmaps) so no reader trusts data
+   * we would leave stale.
+   */
+  private async prepareForWriting(): Promise<void> {
+    const img = this.image;
+    if (img.dirty) {
+      const { repairDirtyImage } = await import('./check');
+      await repairDirtyImage(img);
+    }
+    if (img.header.version === 3 && img.header.autoclearFeatures !== 0n) {
+      img.header = { ...img.header, autoclearFeatures: 0n };
+      await img.writeHeader();
+      await img.file.datasync();
+    }
+  }
+
+  get backing(): BlockDriver | null {
+    return this.layer.backing;
+  }
+
+  get readOnly(): boolean {
+    return this.image.readOnly;
+  }
+
+  length(): number {
+    return this.image.size;
+  }
+
+  private async beforeWrite(): Promise<void> {
+    if (this.readOnly) throw new BlockError('EROFS', 'Image opened read-only');
+    if (this.image.header.incompatibleFeatures & INCOMPAT_CORRUPT) {
+      throw new BlockError('EIO', 'Image is corrupt; writes refused (run qemu-img check -r all)');
+    }
+    if (!this.wroteSinceOpen) {
+      this.wroteSinceOpen = true;
+      // Lazy refcounts: QEMU marks the image dirty before the first write and clean on close.
+      if (this.image.lazyRefcounts) await this.image.setDirty(true);
+    }
+  }
+
+  read(offset: number, buf: Uint8Array): Promise<void> {
+    return this.lock.run(() => readAt(this.layer, offset, buf));
+  }
+
+  write(offset: number, data: Uint8Array): Promise<void> {
+    return this.lock.run(async () => {
+      await this.beforeWrite();
+      await writeAt(this.layer, offset, data);
+    });
+  }
+
+  writeZeroes(offset: number, length: number, options?: WriteZeroesOptions): Promise<void> {
+    return this.lock.run(async () => {
+      await this.beforeWrite();
+      await writeZeroesAt(this.layer, offset, length, options);
+    });
+  }
+
+  discard(offset: number, length: number): Promise<void> {
+    return this.lock.run(async () => {
+      await this.beforeWrite();
+      await discardAt(this.layer, offset, length);
+    });
+  }
+
+  /**
+   * Writes one cluster compressed (`offset` cluster-aligned; `data` one cluster, or the image's
+   * last partial cluster). Falls back to a normal write when deflate does not make it smaller.
+   */
+  writeCompressed(offset: number, data: Uint8Array): Promise<void> {
+    return this.lock.run(async () => {
+      await this.beforeWrite();
+      const img = this.image;
+      const cs = img.clusterSize;
+      if (offset % cs !== 0 || data.length > cs || (data.length < cs && offset + data.length !== img.size)) {
+        throw new BlockError('EINVAL', 'Compressed writes must cover exactly one cluster');
+      }
+      let whole = data;
+      if (data.length < cs) {
+        whole = new Uint8Array(cs);
+        whole.set(data);
+      }
+      const packed = compressCluster(whole, cs);
+      if (!packed) {
+        await writeAt(this.layer, offset, data);
+        return;
+      }
+      const g = offset / cs;
+      const l1i = Math.floor(g / img.l2Entries);
+      const l2i = g % img.l2Entries;
+      const tw = await l2ForWrite(img, l1i);
+      const host = await img.allocBytes(packed.length);
+      await img.file.write(packed, host);
+      img.noteDataWritten();
+      const old = decodeL2(img, tw.table, l2i, tw.offset);
+      const [hi, lo] = makeCompressedEntry(host, packed.length, img.compressed);
+      put64(tw.table, l2i * 8, hi, lo);
+      if (old.kind !== ClusterKind.Unallocated) releaseEntry(img, old);
+      if (img.l2Cache.peek(tw.offset) === tw.table) img.l2Cache.markDirty(tw.offset);
+      else img.l2Cache.put(tw.offset, tw.table, true);
+      if (img.needsFlush) await img.flushMetadata();
+    });
+  }
+
+  flush(): Promise<void> {
+    return this.lock.run(() => this.image.flushMetadata());
+  }
+
+  blockStatus(offset: number, length: number): Promise<BlockStatus> {
+    return this.lock.run(() => blockStatusAt(this.layer, offset, length));
+  }
+
+  /** Runs `fn` with the image lock held (snapshots, resize, check: whole-image operations). */
+  exclusive<T>(fn: (img: Qcow2Image) => Promise<T>): Promise<T> {
+    return this.lock.run(() => fn(this.image));
+  }
+
+  async getInfo(): Promise<ImageInfo> {
+    const img = this.image;
+    const h = img.header;
+    const snapshots: SnapshotInfo[] = img.snapshots.map((sn) => ({
+      id: sn.id,
+      name: sn.name,
+      vmStateSize: sn.vmStateSize,
+      dateSec: sn.dateSec,
+      dateNsec: sn.dateNsec,
+      vmClockSec: Math.floor(sn.vmClockNsec / 1e9),
+      vmClockNsec: sn.vmClockNsec % 1e9,
+      icount: sn.icount,
+    }));
+    const info: ImageInfo = {
+      filename: this.filename,
+      format: 'qcow2',
+      virtualSize: img.size,
+      actualSize: await img.file.allocatedSize(),
+      dirtyFlag: img.dirty,
+      clusterSize: img.clusterSize,
+      snapshots: snapshots.length ? snapshots : undefined,
+      formatSpecific: h.version === 3
+        ? {
+          type: 'qcow2',
+          compat: '1.1',
+          compressionType: 'zlib',
+          lazyRefcounts: img.lazyRefcounts,
+          refcountBits: 2 ** h.refcountOrder,
+          corrupt: isCorrupt(h),
+          extendedL2: false,
+        }
+        : { type: 'qcow2', compat: '0.10', compressionType: 'zlib', refcountBits: 16 },
+    };
+    if (h.backingFile !== null) {
+      info.backingFilename = h.backingFile;
+      info.fullBackingFilename = this.fullBackingFilename ?? h.backingFile;
+      if (h.backingFormat) info.backingFilenameFormat = h.backingFormat;
+    }
+    return info;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.lock.run(async () => {
+      try {
+        if (!this.readOnly) {
+          await this.image.flushMetadata();
+          if (this.wroteSinceOpen && this.image.lazyRefcounts) await this.image.setDirty(false);
+        }
+      } finally {
+        await this.image.file.close();
+        await this.layer.backing?.close();
+      }
+    });
+  }
+}
