@@ -24,7 +24,7 @@ export function buildProgram(source: string, origin = 0x8000_0000): Uint8Array {
   writeFileSync(path.join(dir, 'p.ld'), LINKER_SCRIPT.replace('ORIGIN_ADDR', `0x${origin.toString(16)}`));
   const r = spawnSync(
     'riscv64-unknown-elf-gcc',
-    ['-march=rv64imac_zicsr', '-mabi=lp64', '-nostdlib', '-nostartfiles', '-Wl,--no-warn-rwx-segments', '-T', 'p.ld', 'p.S', '-o', 'p.elf'],
+    ['-march=rv64i_zicsr', '-mabi=lp64', '-mno-relax', '-nostdlib', '-nostartfiles', '-Wl,--no-warn-rwx-segments', '-T', 'p.ld', 'p.S', '-o', 'p.elf'],
     { cwd: dir, encoding: 'utf8' },
   );
   if (r.status !== 0) throw new Error(`riscv64-unknown-elf-gcc failed:\n${r.stderr}`);

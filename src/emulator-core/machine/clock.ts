@@ -1,0 +1,62 @@
+// Guest time. QEMU virt's mtime runs at 10 MHz; by default from the host's monotonic clock, and
+// under -icount shift=N from the instruction count, each instruction taking 2^N ns of guest time
+// (QEMU's icount), so a run's output is a function of its inputs alone. When every hart sleeps,
+// an icount machine skips ahead to the next timer at once (QEMU's -icount sleep=off) instead of
+// waiting for the host.
+import type { GuestClock } from '../devices/device';
+import { TIMEBASE_HZ } from './memory-map';
+
+export interface MachineClock extends GuestClock {
+  readonly deterministic: boolean;
+  /** Counts instructions the harts retired (icount: that is what moves time). */
+  retired(instructions: number): void;
+  /** Instructions needed before mtime reaches `ticks` (icount only; wall clocks answer undefined). */
+  instructionsUntil(ticks: number): number | undefined;
+  /** Idle with nothing runnable: an icount clock jumps to `ticks`; a wall clock is left alone. */
+  skipTo(ticks: number): void;
+}
+
+const TICKS_PER_MS = TIMEBASE_HZ / 1000;
+
+export class WallClock implements MachineClock {
+  readonly deterministic = false;
+  private readonly start = performance.now();
+  mtime(): number {
+    return Math.floor((performance.now() - this.start) * TICKS_PER_MS);
+  }
+  retired(): void {}
+  instructionsUntil(): undefined {
+    return undefined;
+  }
+  skipTo(): void {}
+}
+
+/** 1 tick = 100 ns at 10 MHz. */
+const NS_PER_TICK = 1e9 / TIMEBASE_HZ;
+
+export class IcountClock implements MachineClock {
+  readonly deterministic = true;
+  private instructions = 0;
+  private skippedTicks = 0;
+  private readonly nsPerInsn: number;
+
+  constructor(readonly shift: number) {
+    if (!Number.isInteger(shift) || shift < 0 || shift > 10) throw new RangeError(`icount shift ${shift} is not in 0..10`);
+    this.nsPerInsn = 2 ** shift;
+  }
+
+  mtime(): number {
+    return Math.floor((this.instructions * this.nsPerInsn) / NS_PER_TICK) + this.skippedTicks;
+  }
+  retired(instructions: number): void {
+    this.instructions += instructions;
+  }
+  instructionsUntil(ticks: number): number {
+    const d = ticks - this.mtime();
+    return d <= 0 ? 0 : Math.ceil((d * NS_PER_TICK) / this.nsPerInsn);
+  }
+  skipTo(ticks: number): void {
+    const now = this.mtime();
+    if (ticks > now) this.skippedTicks += ticks - now;
+  }
+}
