@@ -106,6 +106,8 @@ describe(`the app in web mode (core host: ${hostKind})`, () => {
     await page.locator('[data-test="command-line"]').waitFor();
     expect(await page.locator('[data-test="command-line"]').innerText()).toContain('-append console=ttyS0');
     await shot(page, '11-vm-settings');
+    // Nothing the page did was refused by its CSP or threw.
+    expect(session.errors).toEqual([]);
   });
 
   it('shows clear messages for a missing file, memory out of range and a taken name', async () => {

@@ -64,6 +64,8 @@ export async function serve(options: { dataHome?: string; args?: string[] } = {}
 export interface BrowserSession {
   context: BrowserContext;
   page: Page;
+  /** Errors the page logged (CSP violations, uncaught exceptions). */
+  errors: string[];
   close(): Promise<void>;
 }
 
@@ -86,9 +88,13 @@ export async function openBrowser(): Promise<BrowserSession> {
     deviceScaleFactor: 1,
   });
   const page = context.pages()[0] ?? (await context.newPage());
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(e.message));
   return {
     context,
     page,
+    errors,
     async close() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
