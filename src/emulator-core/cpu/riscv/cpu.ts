@@ -2,6 +2,8 @@
 // board that hosts it. The board (src/emulator-core/machine) sees only this file; the CPU knows
 // nothing of devices: physical accesses outside RAM and ROM leave the core through `MmioPort`,
 // interrupts arrive as line levels, and calls to the built-in firmware come back as run exits.
+// The implementation: `createRiscvCpu(options)` in ./wasm-cpu.ts (it needs out/wasm/riscv64.wasm,
+// built by `npm run build:wasm`; $VIVARIUM_WASM_DIR overrides where it is looked for).
 
 /** Why `RiscvCpu.run` returned. */
 export const Exit = {
@@ -78,10 +80,20 @@ export interface RiscvCpu {
   setTime(mtime: number): void;
   /** Drives an interrupt line of one hart (level-triggered). */
   setIrq(hart: number, line: IrqLine, level: boolean): void;
-  /** True if the hart has an interrupt pending that it would take (used to wake a WFI). */
+  /**
+   * True if the hart has an interrupt pending and enabled in mie (mip & mie != 0): what wakes a WFI
+   * (spec 3.3.3; global enables do not matter, the next run takes the interrupt if they allow it).
+   */
   hasPendingInterrupt(hart: number): boolean;
 
-  /** Power-on reset of one hart: M-mode, pc = `pc`, CSRs at their reset values. */
+  /**
+   * Power-on reset of one hart: M-mode, pc = `pc`, CSRs at their reset values (stimecmp = all
+   * ones; interrupt line levels set by setIrq are kept).
+   * With `builtinFirmware` the hart instead comes out in S-mode with the M-mode CSRs as OpenSBI
+   * leaves them for a kernel: medeleg = 0xb1ff (every exception but S-mode ECALL), mideleg =
+   * SSIP|STIP|SEIP, mcounteren = all ones, menvcfg.STCE = 1 (Sstc), pmp0 = NAPOT over all memory
+   * with RWX. The board still sets pc and a0/a1 (or calls setPriv/setCsr to change any of it).
+   */
   resetHart(hart: number, pc: bigint): void;
   getPc(hart: number): bigint;
   setPc(hart: number, pc: bigint): void;

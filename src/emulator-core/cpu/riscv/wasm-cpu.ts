@@ -1,0 +1,215 @@
+// The RiscvCpu of cpu.ts, backed by the AssemblyScript core (wasm/, compiled to
+// out/wasm/riscv64.wasm by scripts/build-wasm.mjs). This file owns the WebAssembly.Memory: guest
+// RAM and ROM live inside it (wasm/layout.ts says where), it is allocated once at its final size
+// and never grows, so `ram`/`rom` views never detach.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Exit, type ExitReason, type IrqLine, type MmioPort, type PrivLevel, type RiscvCpu, type RiscvCpuOptions } from './cpu';
+
+// The project's tsconfig has no DOM/WebAssembly lib: the little of the JS API used here, typed.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+type WasmModule = object;
+interface WasmJsApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { exports: object };
+  Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory;
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: WasmJsApi }).WebAssembly;
+
+const WASM_FILE = 'riscv64.wasm';
+const PAGE = 65536;
+/** wasm32's ceiling: 65536 pages of 64 KiB. */
+const MAX_PAGES = 65536;
+const MAX_BUDGET = 0x7fff_ffff;
+
+/** The exports of wasm/index.ts. */
+interface CoreExports {
+  memoryBytes(ramSize: bigint): bigint;
+  ramOffset(): number;
+  romOffset(): number;
+  init(ramBase: bigint, ramSize: bigint, romBase: bigint, romSize: bigint, harts: number, builtin: number): number;
+  run(hart: number, budget: number): number;
+  lastRunInstructions(): number;
+  setTime(t: number): void;
+  setIrq(hart: number, line: number, level: number): void;
+  hasPendingInterrupt(hart: number): number;
+  resetHart(hart: number, pc: bigint): void;
+  getPc(hart: number): bigint;
+  setPc(hart: number, pc: bigint): void;
+  getX(hart: number, r: number): bigint;
+  setX(hart: number, r: number, v: bigint): void;
+  getF(hart: number, r: number): bigint;
+  setF(hart: number, r: number, v: bigint): void;
+  getPriv(hart: number): number;
+  setPriv(hart: number, p: number): void;
+  csrGet(hart: number, csr: number): bigint;
+  csrGetOk(): number;
+  csrSet(hart: number, csr: number, v: bigint): number;
+  instret(hart: number): bigint;
+  flushTlb(hart: number): void;
+  flushAllTlbs(): void;
+}
+
+const initErrors: Record<number, string> = {
+  1: 'bad configuration (harts 1..8, RAM a non-zero multiple of 4 KiB, ROM at most 64 KiB, no overlap)',
+  2: 'linear memory too small',
+  3: 'the module\'s static data overlaps the hart state (wasm/layout.ts MEM_STATE)',
+};
+
+/** Where the compiled core is: $VIVARIUM_WASM_DIR, or out/wasm found walking up from this file. */
+export function findCoreWasm(): string {
+  const dir = process.env.VIVARIUM_WASM_DIR;
+  if (dir) return path.join(dir, WASM_FILE);
+  let d = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++) {
+    for (const c of [path.join(d, 'wasm', WASM_FILE), path.join(d, 'out', 'wasm', WASM_FILE)]) {
+      if (existsSync(c)) return c;
+    }
+    d = path.dirname(d);
+  }
+  throw new Error(`RISC-V core: ${WASM_FILE} not found (run npm run build:wasm)`);
+}
+
+let cachedModule: WasmModule | undefined;
+/** The compiled core, compiled once per process (instances are per machine). */
+export function coreModule(): WasmModule {
+  cachedModule ??= new wasmApi.Module(readFileSync(findCoreWasm()));
+  return cachedModule;
+}
+
+function instantiate(memory: WasmMemory, mmio: MmioPort): CoreExports {
+  const env = {
+    memory,
+    mmioLoad: (paddr: number, size: number): number => {
+      const v = mmio.load(paddr, size as 1 | 2 | 4);
+      return v === undefined ? -1 : v >>> 0;
+    },
+    mmioStore: (paddr: number, size: number, value: number): number =>
+      mmio.store(paddr, size as 1 | 2 | 4, value >>> 0) ? 1 : 0,
+    abort: (): never => {
+      throw new Error('RISC-V core: internal abort');
+    },
+  };
+  return new wasmApi.Instance(coreModule(), { env }).exports as unknown as CoreExports;
+}
+
+const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
+
+function checkInt(name: string, v: number, min: number, max: number): void {
+  if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`${name} ${v} is not an integer in ${min}..${max}`);
+}
+
+class WasmRiscvCpu implements RiscvCpu {
+  readonly harts: number;
+  readonly ram: Uint8Array;
+  readonly rom: Uint8Array;
+  private readonly core: CoreExports;
+
+  constructor(opts: RiscvCpuOptions) {
+    checkInt('harts', opts.harts, 1, 8);
+    checkInt('ramSize', opts.ramSize, 4096, 2 ** 32);
+    checkInt('romSize', opts.romSize, 0, 65536);
+    checkInt('ramBase', opts.ramBase, 0, 2 ** 53 - 1);
+    checkInt('romBase', opts.romBase, 0, 2 ** 53 - 1);
+    if (opts.ramSize % 4096) throw new RangeError('ramSize must be a multiple of 4 KiB');
+    // A small probe instance tells the layout (the RAM offset) before the real memory is made.
+    const probe = instantiate(new wasmApi.Memory({ initial: 16, maximum: 16 }), opts.mmio);
+    const bytes = Number(probe.memoryBytes(BigInt(opts.ramSize)));
+    const pages = Math.ceil(bytes / PAGE);
+    if (pages > MAX_PAGES) throw new RangeError(`ramSize ${opts.ramSize} does not fit a 4 GiB WebAssembly memory`);
+    const memory = new wasmApi.Memory({ initial: pages, maximum: pages });
+    this.core = instantiate(memory, opts.mmio);
+    const err = this.core.init(
+      BigInt(opts.ramBase),
+      BigInt(opts.ramSize),
+      BigInt(opts.romBase),
+      BigInt(opts.romSize),
+      opts.harts,
+      opts.builtinFirmware ? 1 : 0,
+    );
+    if (err) throw new Error(`RISC-V core: ${initErrors[err] ?? `init error ${err}`}`);
+    this.harts = opts.harts;
+    this.ram = new Uint8Array(memory.buffer, this.core.ramOffset(), opts.ramSize);
+    this.rom = new Uint8Array(memory.buffer, this.core.romOffset(), opts.romSize);
+  }
+
+  private hart(h: number): number {
+    checkInt('hart', h, 0, this.harts - 1);
+    return h;
+  }
+
+  run(hart: number, budget: number): ExitReason {
+    checkInt('budget', budget, 1, MAX_BUDGET);
+    return this.core.run(this.hart(hart), budget) as ExitReason;
+  }
+  get lastRunInstructions(): number {
+    return this.core.lastRunInstructions();
+  }
+  setTime(mtime: number): void {
+    if (!(mtime >= 0)) throw new RangeError(`mtime ${mtime} must be a non-negative number`);
+    this.core.setTime(Math.floor(mtime));
+  }
+  setIrq(hart: number, line: IrqLine, level: boolean): void {
+    this.core.setIrq(this.hart(hart), line, level ? 1 : 0);
+  }
+  hasPendingInterrupt(hart: number): boolean {
+    return this.core.hasPendingInterrupt(this.hart(hart)) !== 0;
+  }
+  resetHart(hart: number, pc: bigint): void {
+    this.core.resetHart(this.hart(hart), pc);
+  }
+  getPc(hart: number): bigint {
+    return u64(this.core.getPc(this.hart(hart)));
+  }
+  setPc(hart: number, pc: bigint): void {
+    this.core.setPc(this.hart(hart), pc);
+  }
+  getX(hart: number, reg: number): bigint {
+    checkInt('register', reg, 0, 31);
+    return u64(this.core.getX(this.hart(hart), reg));
+  }
+  setX(hart: number, reg: number, value: bigint): void {
+    checkInt('register', reg, 0, 31);
+    this.core.setX(this.hart(hart), reg, value);
+  }
+  getF(hart: number, reg: number): bigint {
+    checkInt('register', reg, 0, 31);
+    return u64(this.core.getF(this.hart(hart), reg));
+  }
+  setF(hart: number, reg: number, value: bigint): void {
+    checkInt('register', reg, 0, 31);
+    this.core.setF(this.hart(hart), reg, value);
+  }
+  getCsr(hart: number, csr: number): bigint | undefined {
+    checkInt('csr', csr, 0, 0xfff);
+    const v = this.core.csrGet(this.hart(hart), csr);
+    return this.core.csrGetOk() ? u64(v) : undefined;
+  }
+  setCsr(hart: number, csr: number, value: bigint): boolean {
+    checkInt('csr', csr, 0, 0xfff);
+    return this.core.csrSet(this.hart(hart), csr, value) !== 0;
+  }
+  getPriv(hart: number): PrivLevel {
+    return this.core.getPriv(this.hart(hart)) as PrivLevel;
+  }
+  setPriv(hart: number, priv: PrivLevel): void {
+    if (priv !== 0 && priv !== 1 && priv !== 3) throw new RangeError(`privilege ${priv} is not 0, 1 or 3`);
+    this.core.setPriv(this.hart(hart), priv);
+  }
+  instret(hart: number): number {
+    return Number(u64(this.core.instret(this.hart(hart))));
+  }
+  flushTlb(hart: number): void {
+    this.core.flushTlb(this.hart(hart));
+  }
+}
+
+/** A RISC-V CPU (1 to 8 harts sharing one memory) with RAM and ROM of the given sizes. */
+export function createRiscvCpu(opts: RiscvCpuOptions): RiscvCpu {
+  return new WasmRiscvCpu(opts);
+}
+
+export { Exit };

@@ -1,0 +1,106 @@
+// Machine-wide settings and the interpreter's scratch state that is not per hart.
+
+// ---- configuration (set once by init) ----
+export let ramBase: u64 = 0x8000_0000;
+export let ramSize: u64 = 0;
+export let romBase: u64 = 0x1000;
+export let romSize: u64 = 0;
+export let numHarts: u32 = 1;
+/** Built-in (HLE) SBI firmware: M-mode traps leave the core as run exits. */
+export let builtinFirmware: bool = false;
+
+export function configure(rb: u64, rs: u64, ob: u64, os: u64, harts: u32, builtin: bool): void {
+  ramBase = rb;
+  ramSize = rs;
+  romBase = ob;
+  romSize = os;
+  numHarts = harts;
+  builtinFirmware = builtin;
+}
+
+// ---- time ----
+/** mtime (10 MHz ticks), set by the board once per slice: what the `time` CSR reads. */
+export let mtime: u64 = 0;
+export function setMtime(t: u64): void {
+  mtime = t;
+}
+
+// ---- run exits ----
+export const EXIT_BUDGET: i32 = 0;
+export const EXIT_WFI: i32 = 1;
+export const EXIT_FIRMWARE_CALL: i32 = 2;
+export const EXIT_FIRMWARE_TRAP: i32 = 3;
+export const EXIT_BREAKPOINT: i32 = 4;
+/** No exit requested: the STOP below only asks the loop to re-check interrupts and the code page. */
+export const EXIT_NONE: i32 = -1;
+
+/**
+ * The pc a handler returns to leave the fast path: it can never be a real pc (odd) and never lies
+ * in the cached code page, so the loop's page check catches it at no extra cost. The real next pc
+ * is in `resumePc`.
+ */
+export const STOP: u64 = 0xffff_ffff_ffff_ffff;
+export let resumePc: u64 = 0;
+export let exitReason: i32 = EXIT_NONE;
+
+/** Returns STOP after arranging for the loop to continue at `pc` (after its slow-path checks). */
+export function stopAt(pc: u64): u64 {
+  resumePc = pc;
+  return STOP;
+}
+export function exitAt(pc: u64, reason: i32): u64 {
+  resumePc = pc;
+  exitReason = reason;
+  return STOP;
+}
+
+// ---- instruction counting ----
+/** Instructions left in the current slice; counters read mid-slice add what was retired so far. */
+export let budgetLeft: i32 = 0;
+export let sliceBudget: i32 = 0;
+export function setBudget(left: i32, total: i32): void {
+  budgetLeft = left;
+  sliceBudget = total;
+}
+@inline export function retiredInSlice(): u64 {
+  return <u64>(sliceBudget - budgetLeft);
+}
+
+// ---- memory access slow-path results ----
+/** Set by a slow path: 0 nothing, SLOW_FAULT (excCause/excTval say which) or SLOW_STOP. */
+export let slowEvent: u32 = 0;
+export const SLOW_FAULT: u32 = 1;
+/** An MMIO access changed an interrupt line: stop after this instruction to re-check interrupts. */
+export const SLOW_STOP: u32 = 2;
+export let excCause: u64 = 0;
+export let excTval: u64 = 0;
+
+export function memFault(cause: u64, tval: u64): void {
+  slowEvent = SLOW_FAULT;
+  excCause = cause;
+  excTval = tval;
+}
+export function clearSlowEvent(): void {
+  slowEvent = 0;
+}
+export function requestStop(): void {
+  if (slowEvent == 0) slowEvent = SLOW_STOP;
+}
+
+/** Set when the board changes an interrupt line (setIrq), possibly from inside an MMIO access. */
+export let irqChanged: bool = false;
+export function setIrqChanged(v: bool): void {
+  irqChanged = v;
+}
+
+// ---- LR/SC ----
+/** The reservation: host address of the reserved doubleword/word, valid flag, owning hart. */
+export let resAddr: u32 = 0;
+export let resValid: bool = false;
+export function reserve(host: u32): void {
+  resAddr = host;
+  resValid = true;
+}
+export function dropReservation(): void {
+  resValid = false;
+}

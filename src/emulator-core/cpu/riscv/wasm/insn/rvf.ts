@@ -1,0 +1,210 @@
+// F (unprivileged ISA chapter 11): single precision, NaN-boxed in the 64-bit f registers.
+// Arithmetic goes to the soft-float library (../fpu), which gives RISC-V results and flags for
+// every rounding mode; sign injection, moves and loads/stores are bit operations here.
+import { getF, getX, setX } from '../layout';
+import { illegalInstruction } from '../trap';
+import {
+  f32_add, f32_classify, f32_div, f32_eq, f32_fma, f32_le, f32_lt, f32_max, f32_min, f32_mul, f32_sqrt, f32_sub,
+  f32_to_i32, f32_to_i64, f32_to_u32, f32_to_u64, i32_to_f32, i64_to_f32, u32_to_f32, u64_to_f32,
+} from '../fpu/index';
+import { fpBegin, fpDirty, fpEnd, fpLoad, fpOff, fpStore, getS, setS } from './fp';
+
+const SIGN: u32 = 0x8000_0000;
+
+export function exec_flw(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, imm: u64): u64 {
+  if (fpOff()) return illegalInstruction(raw, pc);
+  return fpLoad(pc, npc, rd, rs1, imm, 4);
+}
+export function exec_fsw(raw: u32, pc: u64, npc: u64, rs1: u32, rs2: u32, imm: u64): u64 {
+  if (fpOff()) return illegalInstruction(raw, pc);
+  return fpStore(pc, npc, rs1, rs2, imm, 4);
+}
+
+// ---- fused multiply-add: the variants negate the product and/or the addend ----
+function fma(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, rs3: u32, rm: u32, negProd: u32, negAdd: u32): u64 {
+  const r = fpBegin(rm);
+  if (r > 4) return illegalInstruction(raw, pc);
+  setS(rd, f32_fma(getS(rs1) ^ negProd, getS(rs2), getS(rs3) ^ negAdd, r));
+  fpEnd();
+  return npc;
+}
+export function exec_fmadd_s(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, rs3: u32, rm: u32): u64 {
+  return fma(raw, pc, npc, rd, rs1, rs2, rs3, rm, 0, 0);
+}
+export function exec_fmsub_s(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, rs3: u32, rm: u32): u64 {
+  return fma(raw, pc, npc, rd, rs1, rs2, rs3, rm, 0, SIGN);
+}
+export function exec_fnmsub_s(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, rs3: u32, rm: u32): u64 {
+  return fma(raw, pc, npc, rd, rs1, rs2, rs3, rm, SIGN, 0);
+}
+export function exec_fnmadd_s(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, rs3: u32, rm: u32): u64 {
+  return fma(raw, pc, npc, rd, rs1, rs2, rs3, rm, SIGN, SIGN);
+}
+
+// ---- arithmetic ----
+const OP_ADD: u32 = 0;
+const OP_SUB: u32 = 1;
+const OP_MUL: u32 = 2;
+const OP_DIV: u32 = 3;
+function arith(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, rm: u32, op: u32): u64 {
+  const r = fpBegin(rm);
+  if (r > 4) return illegalInstruction(raw, pc);
+  const a = getS(rs1);
+  const b = getS(rs2);
+  let v: u32;
+  if (op == OP_ADD) v = f32_add(a, b, r);
+  else if (op == OP_SUB) v = f32_sub(a, b, r);
+  else if (op == OP_MUL) v = f32_mul(a, b, r);
+  else v = f32_div(a, b, r);
+  setS(rd, v);
+  fpEnd();
+  return npc;
+}
+export function exec_fadd_s(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, rm: u32): u64 {
+  return arith(raw, pc, npc, rd, rs1, rs2, rm, OP_ADD);
+}
+export function exec_fsub_s(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, rm: u32): u64 {
+  return arith(raw, pc, npc, rd, rs1, rs2, rm, OP_SUB);
+}
+export function exec_fmul_s(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, rm: u32): u64 {
+  return arith(raw, pc, npc, rd, rs1, rs2, rm, OP_MUL);
+}
+export function exec_fdiv_s(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, rm: u32): u64 {
+  return arith(raw, pc, npc, rd, rs1, rs2, rm, OP_DIV);
+}
+export function exec_fsqrt_s(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rm: u32): u64 {
+  const r = fpBegin(rm);
+  if (r > 4) return illegalInstruction(raw, pc);
+  setS(rd, f32_sqrt(getS(rs1), r));
+  fpEnd();
+  return npc;
+}
+
+// ---- sign injection (no flags, no rounding) ----
+function sgnj(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, mode: u32): u64 {
+  if (fpOff()) return illegalInstruction(raw, pc);
+  const a = getS(rs1);
+  const b = getS(rs2);
+  const s = mode == 0 ? b & SIGN : mode == 1 ? ~b & SIGN : (a ^ b) & SIGN;
+  setS(rd, (a & ~SIGN) | s);
+  fpDirty();
+  return npc;
+}
+export function exec_fsgnj_s(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32): u64 {
+  return sgnj(raw, pc, npc, rd, rs1, rs2, 0);
+}
+export function exec_fsgnjn_s(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32): u64 {
+  return sgnj(raw, pc, npc, rd, rs1, rs2, 1);
+}
+export function exec_fsgnjx_s(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32): u64 {
+  return sgnj(raw, pc, npc, rd, rs1, rs2, 2);
+}
+
+// ---- min/max, compares, classify ----
+export function exec_fmin_s(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32): u64 {
+  if (fpBegin(0) > 4) return illegalInstruction(raw, pc);
+  setS(rd, f32_min(getS(rs1), getS(rs2)));
+  fpEnd();
+  return npc;
+}
+export function exec_fmax_s(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32): u64 {
+  if (fpBegin(0) > 4) return illegalInstruction(raw, pc);
+  setS(rd, f32_max(getS(rs1), getS(rs2)));
+  fpEnd();
+  return npc;
+}
+export function exec_feq_s(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32): u64 {
+  if (fpBegin(0) > 4) return illegalInstruction(raw, pc);
+  setX(rd, <u64>f32_eq(getS(rs1), getS(rs2)));
+  fpEnd();
+  return npc;
+}
+export function exec_flt_s(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32): u64 {
+  if (fpBegin(0) > 4) return illegalInstruction(raw, pc);
+  setX(rd, <u64>f32_lt(getS(rs1), getS(rs2)));
+  fpEnd();
+  return npc;
+}
+export function exec_fle_s(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32): u64 {
+  if (fpBegin(0) > 4) return illegalInstruction(raw, pc);
+  setX(rd, <u64>f32_le(getS(rs1), getS(rs2)));
+  fpEnd();
+  return npc;
+}
+export function exec_fclass_s(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32): u64 {
+  if (fpOff()) return illegalInstruction(raw, pc);
+  setX(rd, <u64>f32_classify(getS(rs1)));
+  return npc;
+}
+
+// ---- conversions (W results are sign-extended to 64 bits, WU included) ----
+export function exec_fcvt_w_s(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rm: u32): u64 {
+  const r = fpBegin(rm);
+  if (r > 4) return illegalInstruction(raw, pc);
+  setX(rd, <u64><i64>f32_to_i32(getS(rs1), r));
+  fpEnd();
+  return npc;
+}
+export function exec_fcvt_wu_s(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rm: u32): u64 {
+  const r = fpBegin(rm);
+  if (r > 4) return illegalInstruction(raw, pc);
+  setX(rd, <u64><i64><i32>f32_to_u32(getS(rs1), r));
+  fpEnd();
+  return npc;
+}
+export function exec_fcvt_l_s(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rm: u32): u64 {
+  const r = fpBegin(rm);
+  if (r > 4) return illegalInstruction(raw, pc);
+  setX(rd, <u64>f32_to_i64(getS(rs1), r));
+  fpEnd();
+  return npc;
+}
+export function exec_fcvt_lu_s(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rm: u32): u64 {
+  const r = fpBegin(rm);
+  if (r > 4) return illegalInstruction(raw, pc);
+  setX(rd, f32_to_u64(getS(rs1), r));
+  fpEnd();
+  return npc;
+}
+export function exec_fcvt_s_w(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rm: u32): u64 {
+  const r = fpBegin(rm);
+  if (r > 4) return illegalInstruction(raw, pc);
+  setS(rd, i32_to_f32(<i32>getX(rs1), r));
+  fpEnd();
+  return npc;
+}
+export function exec_fcvt_s_wu(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rm: u32): u64 {
+  const r = fpBegin(rm);
+  if (r > 4) return illegalInstruction(raw, pc);
+  setS(rd, u32_to_f32(<u32>getX(rs1), r));
+  fpEnd();
+  return npc;
+}
+export function exec_fcvt_s_l(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rm: u32): u64 {
+  const r = fpBegin(rm);
+  if (r > 4) return illegalInstruction(raw, pc);
+  setS(rd, i64_to_f32(<i64>getX(rs1), r));
+  fpEnd();
+  return npc;
+}
+export function exec_fcvt_s_lu(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rm: u32): u64 {
+  const r = fpBegin(rm);
+  if (r > 4) return illegalInstruction(raw, pc);
+  setS(rd, u64_to_f32(getX(rs1), r));
+  fpEnd();
+  return npc;
+}
+
+// ---- moves: raw bits, no NaN-box check on FMV.X.W (it moves the low 32 bits as they are) ----
+export function exec_fmv_x_w(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32): u64 {
+  if (fpOff()) return illegalInstruction(raw, pc);
+  setX(rd, <u64><i64><i32>getF(rs1));
+  return npc;
+}
+export function exec_fmv_w_x(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32): u64 {
+  if (fpOff()) return illegalInstruction(raw, pc);
+  setS(rd, <u32>getX(rs1));
+  fpDirty();
+  return npc;
+}
+
