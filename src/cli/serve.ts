@@ -61,7 +61,6 @@ export async function serveCommand(argv: string[]): Promise<number> {
       hostEntry: coreHost ?? where.vivEntry,
       hostArgsPrefix: ['run'],
       qmp: !values['no-qmp'],
-      imgCommand: [process.execPath, where.vivEntry, 'img'],
       guestDir: where.guestDir,
       version: process.env.npm_package_version ?? '0.1.0',
     });

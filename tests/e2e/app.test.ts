@@ -2,6 +2,7 @@
 // its defaults, Create and start, read the guest's answer to `uname -a` in the console, stop,
 // reload: the VM is still in the library. Then the wizard's messages for bad input, and the
 // server's refusals. Screenshots land in test-results/e2e/.
+import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -210,6 +211,33 @@ describe(`the app in web mode (core host: ${hostKind})`, () => {
     await row.waitFor({ state: 'detached' });
     expect(existsSync(path.join(served.dataHome, 'vivarium/vms/with-disk'))).toBe(false);
     expect(existsSync(image)).toBe(true);
+  });
+
+  it('creates a VM with a new QCOW2 disk (qemu-img reads it), and deletes it with its disk', async () => {
+    const { page } = session;
+    await page.goto(served.url + '#/new');
+    await page.locator('[data-test="next"]').click();
+    await page.locator('[data-step="resources"]').waitFor();
+    await page.locator('[data-test="next"]').click();
+    await page.locator('[data-choice="new"]').click();
+    await page.locator('input[name="sizeGiB"]').fill('4');
+    await page.locator('[data-test="next"]').click();
+    await page.locator('input[name="name"]').fill('Fresh disk');
+    await page.locator('[data-test="next"]').click();
+    await page.locator('[data-test="create"]').click();
+    const row = page.locator('[data-vm="fresh-disk"]');
+    await row.waitFor();
+    expect(await row.innerText()).toMatch(/disk\.qcow2 \(qcow2\)/);
+    const disk = path.join(served.dataHome, 'vivarium/vms/fresh-disk/disk.qcow2');
+    const info = JSON.parse(execFileSync('qemu-img', ['info', '--output=json', disk], { encoding: 'utf8' }));
+    expect(info).toMatchObject({ format: 'qcow2', 'virtual-size': 4 * 1024 ** 3 });
+
+    await row.locator('[data-test="delete"]').click();
+    await page.locator('[data-test="delete-disks"]').check();
+    await page.locator('[data-test="confirm-delete"]').click();
+    await row.waitFor({ state: 'detached' });
+    expect(existsSync(disk)).toBe(false);
+    expect(existsSync(path.join(served.dataHome, 'vivarium/kept-disks'))).toBe(false);
   });
 
   it('shows a VM with a corrupt config as broken, and loads the rest', async () => {

@@ -74,9 +74,6 @@ async function main(): Promise<void> {
       hostEntry: path.join(outDir, 'cli', 'viv.mjs'),
       hostArgsPrefix: ['run'],
       qmp: true,
-      imgCommand: [process.execPath, path.join(outDir, 'cli', 'viv.mjs'), 'img'],
-      // The Electron binary runs the viv CLI as plain Node.
-      imgEnv: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
       guestDir,
       version: app.getVersion(),
     });

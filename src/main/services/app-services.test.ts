@@ -23,7 +23,6 @@ beforeEach(async () => {
     hostEntry: fakeHost,
     hostArgsPrefix: ['run'],
     qmp: true,
-    imgCommand: ['/usr/bin/qemu-img'],
     guestDir: dir,
     version: 'test',
   });

@@ -30,7 +30,8 @@ export interface AppServicesOptions {
   hostEntry: string;
   hostArgsPrefix: string[];
   qmp: boolean;
-  imgCommand: string[];
+  /** A qemu-img-compatible command instead of the built-in block engine (ImageStore). */
+  imgCommand?: string[];
   imgEnv?: NodeJS.ProcessEnv;
   /** The shared demo guest's folder, offered as the wizard's default kernel + initrd. */
   guestDir?: string;

@@ -1,5 +1,5 @@
-// The image store drives a qemu-img-compatible tool. Debian's qemu-img stands in here (an interop
-// peer) until `viv img create` lands; the same calls then run against ours.
+// The image store with our block engine (checked by Debian's qemu-img, the interop peer), and
+// with a qemu-img-compatible command standing in for it.
 import { execFileSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -16,12 +16,15 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(!existsSync(qemuImg))('ImageStore', () => {
-  const store = new ImageStore({ imgCommand: [qemuImg] });
+describe.skipIf(!existsSync(qemuImg)).each([
+  ['the built-in block engine', new ImageStore()],
+  ['a qemu-img-compatible command', new ImageStore({ imgCommand: [qemuImg] })],
+])('ImageStore with %s', (_name, store) => {
 
   it('creates a QCOW2 disk of the asked size', async () => {
-    const file = path.join(dir, 'disk.qcow2');
+    const file = path.join(dir, `disk-${_name.length}.qcow2`);
     await store.createQcow2(file, 2);
+    execFileSync(qemuImg, ['check', file]); // exits non-zero on any inconsistency
     const info = JSON.parse(execFileSync(qemuImg, ['info', '--output=json', file], { encoding: 'utf8' }));
     expect(info.format).toBe('qcow2');
     expect(info['virtual-size']).toBe(2 * 1024 ** 3);
@@ -31,11 +34,13 @@ describe.skipIf(!existsSync(qemuImg))('ImageStore', () => {
   it('creates an overlay whose backing file is the base', async () => {
     const base = path.join(dir, 'base.raw');
     await fs.writeFile(base, Buffer.alloc(1024 * 1024));
-    const file = path.join(dir, 'overlay.qcow2');
+    const file = path.join(dir, `overlay-${_name.length}.qcow2`);
     await store.createOverlay(file, base, 'raw');
     const info = JSON.parse(execFileSync(qemuImg, ['info', '--output=json', file], { encoding: 'utf8' }));
     expect(info['backing-filename']).toBe(base);
     expect(info['backing-filename-format']).toBe('raw');
+    expect(info['virtual-size']).toBe(1024 * 1024);
+    execFileSync(qemuImg, ['check', file]);
   });
 
   it('reports the tool\'s failure as a disk error', async () => {

@@ -27,7 +27,6 @@ beforeAll(async () => {
     hostEntry: fakeHost,
     hostArgsPrefix: ['run'],
     qmp: true,
-    imgCommand: ['/usr/bin/qemu-img'],
     version: 'test',
   });
   server = await startWebServer({ services, rendererDir: path.join(dir, 'renderer') });
