@@ -69,6 +69,14 @@ describe(`the app in web mode (core host: ${hostKind})`, () => {
     expect(answered).toMatch(/Linux .*riscv64/);
     await shot(page, '06-console-uname');
 
+    // The console in its own window: the same stream, without the app's chrome.
+    const [popup] = await Promise.all([session.context.waitForEvent('page'), page.locator('[data-test="pop-out"]').click()]);
+    await waitForTerminal(popup, /riscv64/, 10_000);
+    expect(await popup.locator('.app-header').count()).toBe(0);
+    expect(await popup.title()).toBe('Linux VM — Vivarium');
+    await shot(popup, '06b-console-window');
+    await popup.close();
+
     // While it runs, the library shows it running and its settings are read-only.
     await page.locator('a[aria-label="Back to the library"]').click();
     const running = page.locator('[data-vm="linux-vm"]');

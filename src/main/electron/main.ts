@@ -23,6 +23,35 @@ const csp =
 
 let services: AppServices | undefined;
 
+const webPreferences = {
+  preload: path.join(outDir, 'preload', 'index.cjs'),
+  contextIsolation: true,
+  sandbox: true,
+  nodeIntegration: false,
+  webviewTag: false,
+  spellcheck: false,
+};
+
+/** No navigation away from our page, no windows but our own console windows. */
+function lockDown(win: BrowserWindow, hub: IpcHub): void {
+  win.webContents.on('will-navigate', (e, url) => {
+    if (!isOurPage(url)) e.preventDefault();
+  });
+  win.webContents.setWindowOpenHandler(({ url, frameName }) => {
+    if (isOurPage(url) && /^vivarium-console-[a-z0-9-]+$/.test(frameName)) {
+      return {
+        action: 'allow',
+        overrideBrowserWindowOptions: { width: 960, height: 640, backgroundColor: '#1b211e', webPreferences },
+      };
+    }
+    // http(s) links open in the person's browser; anything else is refused.
+    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  win.webContents.on('did-create-window', (child) => lockDown(child, hub));
+  hub.subscribe(win.webContents);
+}
+
 function createWindow(hub: IpcHub): BrowserWindow {
   const win = new BrowserWindow({
     width: 1100,
@@ -32,25 +61,10 @@ function createWindow(hub: IpcHub): BrowserWindow {
     title: 'Vivarium',
     show: false,
     backgroundColor: '#f6f7f5',
-    webPreferences: {
-      preload: path.join(outDir, 'preload', 'index.cjs'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      webviewTag: false,
-      spellcheck: false,
-    },
+    webPreferences,
   });
   win.once('ready-to-show', () => win.show());
-  // No navigation away from our page, no new windows; http(s) links open in the browser.
-  win.webContents.on('will-navigate', (e, url) => {
-    if (!isOurPage(url)) e.preventDefault();
-  });
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
-  hub.subscribe(win.webContents);
+  lockDown(win, hub);
   void win.loadFile(rendererIndex);
   return win;
 }
