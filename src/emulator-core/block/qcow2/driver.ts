@@ -11,6 +11,9 @@ import { Qcow2Image, type Qcow2OpenOptions } from './image';
 import { decodeL2, l2ForWrite } from './l2';
 import { blockStatusAt, discardAt, readAt, releaseEntry, writeAt, writeZeroesAt, type Layer } from './rw';
 import { isCorrupt } from './header';
+import { resizeQcow2 } from './resize';
+import { applySnapshot, createSnapshot, deleteSnapshot, readSnapshotVmState, type NewSnapshot } from './snapshots';
+import type { Snapshot } from './snapshot-table';
 import { INCOMPAT_CORRUPT } from './constants';
 
 export interface Qcow2DriverOptions extends Qcow2OpenOptions {
@@ -167,6 +170,54 @@ export class Qcow2Driver implements BlockDriver {
   /** Runs `fn` with the image lock held (snapshots, resize, check: whole-image operations). */
   exclusive<T>(fn: (img: Qcow2Image) => Promise<T>): Promise<T> {
     return this.lock.run(() => fn(this.image));
+  }
+
+  /** The internal snapshots, in table order. */
+  listSnapshots(): Snapshot[] {
+    return [...this.image.snapshots];
+  }
+
+  /** Creates an internal snapshot of the current disk (and `vmState`, if given), atomically. */
+  createSnapshot(spec: NewSnapshot): Promise<Snapshot> {
+    return this.lock.run(async () => {
+      await this.beforeWrite();
+      const sn = await createSnapshot(this.image, spec);
+      this.layer.lastCompressed = undefined;
+      return sn;
+    });
+  }
+
+  /** Reverts the disk to a snapshot (by ID, else by name). */
+  applySnapshot(idOrName: string): Promise<Snapshot> {
+    return this.lock.run(async () => {
+      await this.beforeWrite();
+      const sn = await applySnapshot(this.image, idOrName);
+      this.layer.lastCompressed = undefined;
+      return sn;
+    });
+  }
+
+  deleteSnapshot(idOrName: string): Promise<Snapshot> {
+    return this.lock.run(async () => {
+      await this.beforeWrite();
+      const sn = await deleteSnapshot(this.image, idOrName);
+      this.layer.lastCompressed = undefined;
+      return sn;
+    });
+  }
+
+  /** The VM state blob stored with a snapshot. */
+  readSnapshotVmState(idOrName: string): Promise<Uint8Array> {
+    return this.lock.run(() => readSnapshotVmState(this.image, idOrName));
+  }
+
+  /** Changes the virtual size (shrinking drops what lies past the new end). */
+  resize(size: number): Promise<void> {
+    return this.lock.run(async () => {
+      await this.beforeWrite();
+      await resizeQcow2(this.image, size);
+      this.layer.lastCompressed = undefined;
+    });
   }
 
   async getInfo(): Promise<ImageInfo> {
