@@ -572,7 +572,12 @@ export class TcpConnection {
     if (opt.window !== undefined) window = opt.window;
     else {
       this.updateWindowEdge();
-      window = Math.min(seqDiff(this.rcvAdvEdge, this.rcvNxt) >>> this.rcvWscale, 65535);
+      // Round up, as Linux's tcp_select_window does, so scaling never makes the advertised right
+      // edge appear to move left; the few bytes rounded up are then ours to accept.
+      const unit = 1 << this.rcvWscale;
+      window = Math.min(Math.ceil(Math.max(0, seqDiff(this.rcvAdvEdge, this.rcvNxt)) / unit), 65535);
+      const edge = seqAdd(this.rcvNxt, window * unit);
+      if (seqGt(edge, this.rcvAdvEdge)) this.rcvAdvEdge = edge;
     }
     if (flags & TcpFlag.ACK) this.ackPending = false;
     const frame = buildTcp(

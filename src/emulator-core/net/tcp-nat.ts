@@ -12,7 +12,7 @@ import { buildTcp, seqAdd, TcpFlag, type TcpSegment } from './tcp-segment';
 /** Connections at once (each holds a host socket). */
 export const TCP_MAX_CONNECTIONS = 1024;
 /** Host connects in progress at once: beyond this a SYN flood's SYNs are dropped. */
-export const TCP_MAX_PENDING_CONNECTS = 64;
+export const TCP_MAX_PENDING_CONNECTS = 256;
 /** BSD's connection-establishment timer. */
 export const TCP_CONNECT_TIMEOUT_MS = 75_000;
 const EPHEMERAL_FIRST = 49152;

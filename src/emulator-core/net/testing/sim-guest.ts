@@ -442,8 +442,8 @@ export class SimTcp {
         if (t.flags & F.FIN && !this.peerFin) {
           this.peerFin = true;
           this.rcvNxt = (this.rcvNxt + 1) >>> 0;
-        }
-        this.scheduleAck();
+          this.ack(); // now: the connection may finish before a scheduled ACK would go
+        } else this.scheduleAck();
       }
     }
     this.pump();
