@@ -37,8 +37,8 @@ export interface ConnectionHost {
   authPassword(): string | null;
   /** With VNC auth on and no password set yet, QEMU refuses every login; so do we. */
   authRequired(): boolean;
-  /** ClientInit's shared flag: false refuses this client (share policy). */
-  admit(conn: RfbConnection, shared: boolean): boolean;
+  /** ClientInit's shared flag: the reason this client is refused (share policy), or null. */
+  admit(conn: RfbConnection, shared: boolean): string | null;
   cutText?(text: string): void;
   closed(conn: RfbConnection, reason: string | null): void;
 }
@@ -95,6 +95,11 @@ export class RfbConnection implements FramebufferListener {
     );
     socket.on('drain', () => this.schedule());
     this.send(Buffer.from(SERVER_VERSION, 'latin1'));
+  }
+
+  /** The encoding used for pixel rectangles (the client's first choice among Raw, Zlib, ZRLE). */
+  get encoding(): number {
+    return this.preferred;
   }
 
   get isOpen(): boolean {
@@ -285,8 +290,9 @@ export class RfbConnection implements FramebufferListener {
   }
 
   private onClientInit(shared: number): number {
-    if (!this.host.admit(this, shared !== 0)) {
-      this.close('exclusive access refused by the share policy');
+    const refused = this.host.admit(this, shared !== 0);
+    if (refused) {
+      this.close(refused);
       return 1;
     }
     const fb = this.host.framebuffer;

@@ -78,16 +78,16 @@ export class VncServer extends EventEmitter implements ConnectionHost {
     this.onCutText?.(text);
   }
 
-  admit(conn: RfbConnection, shared: boolean): boolean {
+  admit(conn: RfbConnection, shared: boolean): string | null {
     // As QEMU's ui/vnc.c: `ignore` treats everyone as shared; `force-shared` refuses exclusive
     // requests; `allow-exclusive` lets an exclusive client disconnect the others (rfbproto
     // 7.3.1) and refuses shared clients while it is there.
-    if (this.share === 'ignore') return true;
-    if (shared) return this.exclusive.size === 0;
-    if (this.share === 'force-shared') return false;
+    if (this.share === 'ignore') return null;
+    if (shared) return this.exclusive.size === 0 ? null : 'another client has exclusive access';
+    if (this.share === 'force-shared') return 'exclusive access is refused (share=force-shared)';
     for (const other of this.connections) if (other !== conn) other.close('another client asked for exclusive access');
     this.exclusive.add(conn);
-    return true;
+    return null;
   }
 
   closed(conn: RfbConnection, reason: string | null): void {
