@@ -105,6 +105,11 @@ export function f32_div(a: u32, b: u32, rm: u32): u32 {
  */
 function isqrt128(hi: u64, lo: u64, guess: u64): u64 {
   let r = guess;
+  // One Newton step on the residual: the guess is within 5 of the root (a correctly rounded
+  // f64 root scaled to 55 bits), so n - r^2 is below 2^60 in magnitude and its low 64 bits,
+  // read as signed, are the exact residual. This leaves r within 1 of the root.
+  mul64To128(r, r);
+  r += <u64>(<i64>(lo - lo128) / <i64>(r << 1));
   // Step down while r^2 > n, then up while (r + 1)^2 <= n.
   for (;;) {
     const sqHi = mul64To128(r, r);

@@ -10,7 +10,7 @@ import {
 } from './bits';
 import { FLAG_NV, exactZeroSignIsNegative, raise } from './flags';
 import {
-  F32_DEFAULT_NAN, F64_DEFAULT_NAN, expF32, expF64, isInfF32, isInfF64, isNaNF32, isNaNF64,
+  F32_DEFAULT_NAN, F64_DEFAULT_NAN, isInfF32, isInfF64, isNaNF32, isNaNF64,
   isSignalingNaNF32, isSignalingNaNF64, isZeroF32, isZeroF64, normRoundPackF32Wide, packF32, packF64,
   roundPackF64, signF32, signF64, unpackF32, unpackF64, unpackedExp, unpackedSig,
 } from './pack';
