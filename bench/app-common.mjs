@@ -8,6 +8,7 @@ import { chromium } from 'playwright-core';
 export const root = path.resolve(import.meta.dirname, '..');
 export const guestDir = path.resolve(root, '..', 'shared', 'guests', 'riscv64');
 export const fakeHost = path.join(root, 'tests', 'e2e', 'fake-core-host.mjs');
+export const qemuHost = path.join(root, 'tests', 'e2e', 'qemu-core-host.mjs');
 
 /** Starts viv serve; resolves when it printed its URL. */
 export function serve({ fake = false, dataHome = mkdtempSync(path.join(os.tmpdir(), 'viv-bench-')), extra = [] } = {}) {

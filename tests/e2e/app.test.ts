@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostKind, openBrowser, root, serve, shot, terminalText, waitForTerminal, type BrowserSession, type Served } from './harness';
 
 // Linux on our own emulator takes a while; the stand-in answers in a second.
-const bootTimeoutMs = hostKind === 'real' ? 480_000 : 20_000;
+const bootTimeoutMs = { real: 480_000, qemu: 120_000, fake: 20_000 }[hostKind];
 const guestDir = path.resolve(root, '../shared/guests/riscv64');
 
 let served: Served;
