@@ -8,11 +8,11 @@ import {
   unpackF64, unpackedExp, unpackedSig,
 } from './pack';
 
-/** Results of a product with a NaN, infinite or zero operand; `handled` says whether it was one. */
-export let specialHandled: bool = false;
+/** Whether the last mulSpecial* call handled its operands (a NaN, infinite or zero one). */
+let specialHandled: bool = false;
 
-/** NaN, infinity and zero operands of a binary64 product (shared with fma's product part). */
-export function mulSpecialF64(a: u64, b: u64, sign: bool): u64 {
+/** NaN, infinity and zero operands of a binary64 product. */
+function mulSpecialF64(a: u64, b: u64, sign: bool): u64 {
   specialHandled = true;
   if (isNaNF64(a) || isNaNF64(b)) {
     if (isSignalingNaNF64(a) || isSignalingNaNF64(b)) raise(FLAG_NV);
@@ -54,7 +54,7 @@ export function f64_mul(a: u64, b: u64, rm: u32): u64 {
   return roundPackF64(sign, exp, sig, rm);
 }
 
-export function mulSpecialF32(a: u32, b: u32, sign: bool): u32 {
+function mulSpecialF32(a: u32, b: u32, sign: bool): u32 {
   specialHandled = true;
   if (isNaNF32(a) || isNaNF32(b)) {
     if (isSignalingNaNF32(a) || isSignalingNaNF32(b)) raise(FLAG_NV);
