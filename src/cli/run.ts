@@ -1,5 +1,9 @@
-// `viv run`: placeholder until its issue lands (refuses to run rather than pretend).
-export async function runCommand(_argv: string[]): Promise<number> {
-  console.error('viv run: not implemented yet');
-  return 1;
+// `viv run`: qemu-system-riscv64's command line for the virt machine (see
+// src/emulator-core/host/options.ts for what is implemented); the guest's serial line is on stdio.
+import { runVm } from '../emulator-core/host/run-vm';
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const code = await runVm(argv);
+  // Nothing of the machine may keep the process alive after the guest is gone.
+  process.exit(code);
 }

@@ -14,6 +14,7 @@ export const Csr = {
   mcounteren: 0x306,
   menvcfg: 0x30a,
   mepc: 0x341,
+  mip: 0x344,
   mcause: 0x342,
   mtval: 0x343,
   pmpcfg0: 0x3a0,

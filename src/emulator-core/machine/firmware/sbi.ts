@@ -85,6 +85,7 @@ interface Suspension {
 }
 
 const U64 = (v: bigint) => BigInt.asUintN(64, v);
+const MIP_SSIP = 1n << 1n;
 const XLEN_MINUS_ONE = (1n << 64n) - 1n;
 
 export class SbiFirmware {
@@ -108,7 +109,7 @@ export class SbiFirmware {
       this.timer[h] = undefined;
       this.suspension[h] = undefined;
       this.p.cpu.setIrq(h, Irq.SupervisorTimer, false);
-      this.p.cpu.setIrq(h, Irq.SupervisorSoftware, false);
+      this.p.cpu.setCsr(h, Csr.mip, 0n);
     }
     enterSupervisor(this.p.cpu, bootHart, entry, BigInt(bootHart), BigInt(fdtAddr));
     this.state[bootHart] = HartState.Started;
@@ -161,7 +162,7 @@ export class SbiFirmware {
         result = fid === 0 ? this.setTimer(hart, a(0)) : { error: SbiError.NotSupported };
         break;
       case Ext.Ipi:
-        result = fid === 0 ? this.forHarts(a(0), a(1), (h) => cpu.setIrq(h, Irq.SupervisorSoftware, true)) : { error: SbiError.NotSupported };
+        result = fid === 0 ? this.forHarts(a(0), a(1), (h) => this.raiseIpi(h)) : { error: SbiError.NotSupported };
         break;
       case Ext.Rfence:
         result = fid <= 2 ? this.forHarts(a(0), a(1), (h) => cpu.flushTlb(h)) : { error: SbiError.NotSupported }; // 3..6: hypervisor fences, no H extension
@@ -190,7 +191,7 @@ export class SbiFirmware {
         result = { error: BigInt(this.p.consoleGetchar()), legacy: true };
         break;
       case Ext.LegacyClearIpi:
-        cpu.setIrq(hart, Irq.SupervisorSoftware, false);
+        cpu.setCsr(hart, Csr.mip, 0n);
         result = { error: 0n, legacy: true };
         break;
       case Ext.LegacySendIpi:
@@ -202,7 +203,7 @@ export class SbiFirmware {
           result = { error: SbiError.InvalidAddress, legacy: true };
           break;
         }
-        const act = eid === Ext.LegacySendIpi ? (h: number) => cpu.setIrq(h, Irq.SupervisorSoftware, true) : (h: number) => cpu.flushTlb(h);
+        const act = eid === Ext.LegacySendIpi ? (h: number) => this.raiseIpi(h) : (h: number) => cpu.flushTlb(h);
         result = { ...this.forHarts(mask, 0n, act), legacy: true };
         break;
       }
@@ -221,6 +222,15 @@ export class SbiFirmware {
     if (!result.legacy) cpu.setX(hart, 11, U64(result.value ?? 0n));
     cpu.setPc(hart, cpu.getPc(hart) + 4n);
     return outcome;
+  }
+
+  /**
+   * An IPI sets the target's mip.SSIP as M-mode software would (OpenSBI does it in its MSIP
+   * handler), not as a line: S-mode acknowledges it by clearing sip.SSIP, which a board-driven
+   * level would override. Writing only SSIP leaves the line-driven STIP/SEIP alone.
+   */
+  private raiseIpi(hart: number): void {
+    this.p.cpu.setCsr(hart, Csr.mip, MIP_SSIP);
   }
 
   private base(hart: number, fid: number, arg: bigint): { error: bigint; value: bigint } {
@@ -299,7 +309,7 @@ export class SbiFirmware {
         if (this.state[target] !== HartState.Stopped) return err(SbiError.AlreadyAvailable);
         if (!this.executable(a1)) return err(SbiError.InvalidAddress);
         enterSupervisor(this.p.cpu, target, Number(a1), a0, a2);
-        this.p.cpu.setIrq(target, Irq.SupervisorSoftware, false);
+        this.p.cpu.setCsr(target, Csr.mip, 0n);
         this.p.cpu.setIrq(target, Irq.SupervisorTimer, false);
         this.timer[target] = undefined;
         this.state[target] = HartState.Started;

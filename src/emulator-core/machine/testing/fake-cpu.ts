@@ -23,7 +23,7 @@ interface Hart {
 const KNOWN_CSRS: Record<number, bigint> = {
   0x100: 0n, 0x104: 0n, 0x105: 0n, 0x106: 0n, 0x140: 0n, 0x141: 0n, 0x142: 0n, 0x143: 0n, 0x180: 0n,
   0x300: 0n, 0x301: (2n << 62n) | 0x112dn /* rv64 imafdc + s,u */, 0x302: 0n, 0x303: 0n, 0x304: 0n, 0x305: 0n, 0x306: 0n,
-  0x30a: 0n, 0x340: 0n, 0x341: 0n, 0x342: 0n, 0x343: 0n, 0x3a0: 0n, 0x3b0: 0n,
+  0x30a: 0n, 0x340: 0n, 0x344: 0n, 0x341: 0n, 0x342: 0n, 0x343: 0n, 0x3a0: 0n, 0x3b0: 0n,
   0xf11: 0n, 0xf12: 0n, 0xf13: 0n,
 };
 
@@ -97,7 +97,7 @@ export class FakeCpu implements RiscvCpu {
   }
   hasPendingInterrupt(hart: number): boolean {
     const s = this.h[hart]!;
-    let pending = s.mip & (s.csr.get(0x304) ?? 0n);
+    let pending = (s.mip | (s.csr.get(0x344) ?? 0n)) & (s.csr.get(0x304) ?? 0n);
     if (this.o.sstc && BigInt(this.time) >= (s.csr.get(0x14d) ?? MASK64)) pending |= (1n << 5n) & (s.csr.get(0x304) ?? 0n);
     return pending !== 0n;
   }
@@ -124,11 +124,12 @@ export class FakeCpu implements RiscvCpu {
     if (csr === 0x104) csr = 0x304; // sie is mie's S-mode view
     if (csr === 0xf14) return BigInt(hart);
     if (csr === 0xc01) return BigInt(this.time);
-    if (csr === 0x344) return this.h[hart]!.mip;
+    if (csr === 0x344) return this.h[hart]!.mip | (this.h[hart]!.csr.get(0x344) ?? 0n);
     return this.h[hart]!.csr.get(csr);
   }
   setCsr(hart: number, csr: number, value: bigint): boolean {
     if (csr === 0x104) csr = 0x304;
+    if (csr === 0x344) value &= 0x222n; // mip: only the software-writable S bits
     const s = this.h[hart]!;
     if (!s.csr.has(csr)) return false;
     s.csr.set(csr, u64(value));

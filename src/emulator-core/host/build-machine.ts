@@ -1,0 +1,55 @@
+// RunConfig (the parsed command line) -> a VirtMachine: reads the kernel, initrd and firmware
+// files, picks the clock, and hands everything to the board. File problems and images that do
+// not fit are MachineSetupErrors with a one-line message naming the file, as QEMU's are.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { LoadError } from '../machine/loaders/errors';
+import { VirtMachine, type CpuFactory } from '../machine/virt';
+import type { BiosChoice } from '../machine/boot-plan';
+import type { RunConfig } from './options';
+
+export class MachineSetupError extends Error {
+  override readonly name = 'MachineSetupError';
+}
+
+function readImage(what: string, file: string): { name: string; data: Uint8Array } {
+  try {
+    const data = new Uint8Array(readFileSync(file));
+    if (data.length === 0) throw new Error('the file is empty');
+    return { name: `${what} '${file}'`, data };
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message;
+    throw new MachineSetupError(`could not load ${what} '${file}': ${reason}`);
+  }
+}
+
+/** Deterministic runs get a fixed /chosen/rng-seed (the kernel credits it as entropy). */
+const ICOUNT_RNG_SEED = Uint8Array.from({ length: 32 }, (_, i) => (i * 37 + 11) & 0xff);
+
+export async function buildMachine(config: RunConfig, makeCpu: CpuFactory, serialOut: (bytes: Uint8Array) => void): Promise<VirtMachine> {
+  const bios: BiosChoice =
+    config.bios.kind === 'file' ? { kind: 'file', ...readImage('firmware', config.bios.path) } : config.bios;
+  const kernel = config.kernel === undefined ? undefined : readImage('kernel', config.kernel);
+  const initrd = config.initrd === undefined ? undefined : readImage('initrd', config.initrd);
+  const rngSeed = config.icountShift === undefined ? new Uint8Array(randomBytes(32)) : ICOUNT_RNG_SEED;
+  try {
+    return await VirtMachine.create(
+      {
+        harts: config.smp,
+        ramSize: config.ramBytes,
+        bios,
+        kernel,
+        initrd,
+        append: config.append,
+        icountShift: config.icountShift,
+        noReboot: config.noReboot,
+      },
+      makeCpu,
+      serialOut,
+      rngSeed,
+    );
+  } catch (e) {
+    if (e instanceof LoadError || e instanceof RangeError) throw new MachineSetupError(e.message);
+    throw e;
+  }
+}

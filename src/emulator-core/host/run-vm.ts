@@ -1,0 +1,88 @@
+// `viv run` and the core host: parse QEMU-style options, build the virt machine, bind its serial
+// line, run it, and return the process exit status QEMU would: 0 on guest poweroff (and on
+// Ctrl-A x, a signal, or a reboot under -no-reboot), the code of a sifive_test FAIL or an HTIF
+// exit, 1 for a bad command line, an unloadable image or a firmware panic.
+import { writeFileSync } from 'node:fs';
+import { createRiscvCpu } from '../cpu/riscv/wasm-cpu';
+import { RunLoop } from '../machine/run-loop';
+import type { CpuFactory } from '../machine/virt';
+import { buildMachine, MachineSetupError } from './build-machine';
+import { OptionError, parseRunArgs } from './options';
+import { openSerial, type SerialBackend } from './serial';
+
+export interface RunVmEnv {
+  /** One-line diagnostics (defaults to stderr, prefixed `viv run: `). */
+  error(message: string): void;
+  info(message: string): void;
+  makeCpu: CpuFactory;
+}
+
+const defaultEnv: RunVmEnv = {
+  error: (m) => process.stderr.write(`viv run: ${m}\n`),
+  info: (m) => process.stderr.write(`viv run: info: ${m}\n`),
+  makeCpu: createRiscvCpu,
+};
+
+export async function runVm(argv: readonly string[], env: RunVmEnv = defaultEnv): Promise<number> {
+  let config;
+  try {
+    config = parseRunArgs(argv);
+  } catch (e) {
+    if (e instanceof OptionError) {
+      env.error(e.message);
+      return 1;
+    }
+    throw e;
+  }
+
+  // The machine exists before its serial backend; nothing is printed before run() anyway.
+  const line: { serial?: SerialBackend } = {};
+  let machine;
+  try {
+    machine = await buildMachine(config, env.makeCpu, (bytes) => line.serial?.write(bytes));
+  } catch (e) {
+    if (e instanceof MachineSetupError) {
+      env.error(e.message);
+      return 1;
+    }
+    throw e;
+  }
+
+  if (config.dumpDtb) {
+    writeFileSync(config.dumpDtb, machine.fdt);
+    env.info(`dtb dumped to ${config.dumpDtb}. Exiting.`);
+    return 0;
+  }
+
+  const loop = new RunLoop(machine);
+  const quit = () => loop.stop({ kind: 'quit', code: 0 });
+  const serial = openSerial(config.serial, {
+    input: (bytes) => {
+      machine.serialIn(bytes);
+      loop.wake();
+    },
+    quit: () => {
+      process.stdout.write('viv: Terminated\r\n');
+      quit();
+    },
+  });
+  line.serial = serial;
+  const onSignal = () => quit();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  try {
+    await serial.ready();
+    const exit = await loop.run();
+    if (exit.kind === 'firmware-panic') env.error(exit.message);
+    return exit.code;
+  } catch (e) {
+    env.error((e as Error).message);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    serial.close();
+  }
+}
