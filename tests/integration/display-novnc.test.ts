@@ -33,6 +33,17 @@ rfb.addEventListener('credentialsrequired', () => (window.vnc.state = 'credentia
 window.rfb = rfb;
 </script>`;
 
+// What the page code below touches (tsconfig has no DOM library: these run in Chromium).
+interface PageGlobals {
+  vnc: { state: string };
+  document: { querySelector(selector: string): PageCanvas | null };
+}
+interface PageCanvas {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
+}
+
 describe('noVNC over WebSocket', () => {
   let web: http.Server;
   let webPort = 0;
@@ -85,14 +96,14 @@ describe('noVNC over WebSocket', () => {
   async function open(url: string, password?: string): Promise<string> {
     const q = new URLSearchParams({ url, ...(password ? { password } : {}) });
     await tab.goto(`http://127.0.0.1:${webPort}/?${q}`);
-    await tab.waitForFunction(() => (window as unknown as { vnc: { state: string } }).vnc.state !== 'connecting', null, { timeout: 20_000 });
-    return tab.evaluate(() => (window as unknown as { vnc: { state: string } }).vnc.state);
+    await tab.waitForFunction(() => (globalThis as unknown as PageGlobals).vnc.state !== 'connecting', null, { timeout: 20_000 });
+    return tab.evaluate(() => (globalThis as unknown as PageGlobals).vnc.state);
   }
 
   /** noVNC's canvas, as canonical pixels. */
   async function canvasPixels(): Promise<{ width: number; height: number; pixels: number[] }> {
     return tab.evaluate(() => {
-      const c = document.querySelector('#screen canvas') as HTMLCanvasElement;
+      const c = (globalThis as unknown as PageGlobals).document.querySelector('#screen canvas')!;
       const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
       const pixels: number[] = [];
       for (let i = 0; i < d.length; i += 4) pixels.push((d[i]! << 16) | (d[i + 1]! << 8) | d[i + 2]!);
