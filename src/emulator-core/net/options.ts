@@ -92,7 +92,8 @@ function port(spec: string, what: string, v: string, allowZero: boolean): number
 
 /** Parses one hostfwd rule: [tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport. */
 export function parseHostForward(spec: string, dhcpStart: Ipv4): HostForward {
-  const m = /^(?:(tcp|udp)?:)?([^:]*):([^-]*)-([^:]*):(.*)$/.exec(spec);
+  // The protocol field is always there, possibly empty (QEMU's slirp_hostfwd splits on ':' first).
+  const m = /^(tcp|udp|):([^:]*):([^-]*)-([^:]*):(.*)$/.exec(spec);
   if (!m) throw new Error(`hostfwd=${spec}: expected [tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport`);
   const [, proto, hostAddr, hostPort, guestAddr, guestPort] = m;
   if (hostAddr && parseIpv4(hostAddr) === undefined) {

@@ -14,6 +14,8 @@ export interface StackContext {
   /** True while producers that can wait (TCP) should keep producing. */
   hasRoom(): boolean;
   nextIpId(): number;
+  /** The host address for a guest-visible destination (hostAddressFor unless overridden). */
+  hostAddressFor(dst: Ipv4): string | undefined;
 }
 
 /**

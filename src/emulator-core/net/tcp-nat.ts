@@ -5,7 +5,7 @@ import net from 'node:net';
 import { ipv4ToString, type Ipv4 } from './bytes';
 import type { Datagram } from './ipv4';
 import type { HostForward } from './options';
-import { guestVisibleAddress, hostAddressFor, type StackContext } from './stack-context';
+import { guestVisibleAddress, type StackContext } from './stack-context';
 import { TcpConnection, TcpState, type TcpEnv, type TcpHostSide } from './tcp-connection';
 import { buildTcp, seqAdd, TcpFlag, type TcpSegment } from './tcp-segment';
 
@@ -47,15 +47,34 @@ class SocketHost implements TcpHostSide {
   }
 }
 
+export interface TcpNatOptions {
+  /** Host address for TCP to the DNS address (the host's nameserver), if there is one. */
+  dnsTcpServer?: () => string | undefined;
+  maxConnections?: number;
+  maxPendingConnects?: number;
+  /** Opens host connections (tests inject one that never completes, to model a SYN flood). */
+  connect?: (host: string, port: number) => net.Socket;
+}
+
 export class TcpNat {
   private readonly ctx: StackContext;
-  /** Host address for TCP to the DNS address (the host's nameserver), if there is one. */
   private readonly dnsTcpServer: () => string | undefined;
+  private readonly maxConnections: number;
+  private readonly maxPendingConnects: number;
+  private readonly connect: (host: string, port: number) => net.Socket;
 
-  constructor(ctx: StackContext, dnsTcpServer: () => string | undefined = () => undefined) {
+  constructor(ctx: StackContext, opts: TcpNatOptions = {}) {
     this.ctx = ctx;
-    this.dnsTcpServer = dnsTcpServer;
+    this.dnsTcpServer = opts.dnsTcpServer ?? (() => undefined);
+    this.maxConnections = opts.maxConnections ?? TCP_MAX_CONNECTIONS;
+    this.maxPendingConnects = opts.maxPendingConnects ?? TCP_MAX_PENDING_CONNECTS;
+    this.connect = opts.connect ?? ((host, port) => net.connect({ host, port, allowHalfOpen: true }));
     this.env = this.makeEnv();
+  }
+
+  /** Host connects in progress (SYNs from the guest waiting for the host). */
+  get pendingConnectCount(): number {
+    return this.pendingConnects;
   }
 
   private readonly conns = new Map<string, TcpConnection>();
@@ -143,13 +162,13 @@ export class TcpNat {
       counters.inc('ipv4Restricted'); // slirp drops these silently; the guest times out
       return;
     }
-    const hostAddr = h.dst === cfg.dns && syn.dstPort === 53 ? this.dnsTcpServer() : hostAddressFor(cfg, h.dst);
+    const hostAddr = h.dst === cfg.dns && syn.dstPort === 53 ? this.dnsTcpServer() : this.ctx.hostAddressFor(h.dst);
     if (hostAddr === undefined) {
       counters.inc('tcpNoRoute');
       this.sendReset(d, syn);
       return;
     }
-    if (this.pendingConnects >= TCP_MAX_PENDING_CONNECTS) {
+    if (this.pendingConnects >= this.maxPendingConnects) {
       counters.inc('tcpSynLimit');
       return;
     }
@@ -162,7 +181,7 @@ export class TcpNat {
     this.conns.set(key, conn);
     this.pendingConnects++;
     let connecting = true;
-    const socket = net.connect({ host: hostAddr, port: syn.dstPort, allowHalfOpen: true });
+    const socket = this.connect(hostAddr, syn.dstPort);
     const connectTimer = this.ctx.clock.setTimer(TCP_CONNECT_TIMEOUT_MS, () => socket.destroy(new Error('connect timeout')));
     const settle = (): void => {
       if (!connecting) return;
@@ -252,7 +271,7 @@ export class TcpNat {
 
   /** Frees a slot for a new connection if the table is full, evicting TIME_WAIT first. */
   private makeRoom(): boolean {
-    if (this.conns.size < TCP_MAX_CONNECTIONS) return true;
+    if (this.conns.size < this.maxConnections) return true;
     for (const c of this.conns.values()) {
       if (c.state === TcpState.TimeWait) {
         c.reset();

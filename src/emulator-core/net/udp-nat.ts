@@ -5,7 +5,7 @@ import dgram from 'node:dgram';
 import { type Ipv4 } from './bytes';
 import type { Datagram } from './ipv4';
 import type { HostForward } from './options';
-import { guestVisibleAddress, hostAddressFor, type StackContext } from './stack-context';
+import { guestVisibleAddress, type StackContext } from './stack-context';
 import { hostfwdError } from './tcp-nat';
 import { buildUdp, UDP_MAX_PAYLOAD, type UdpDatagram } from './udp';
 
@@ -96,8 +96,8 @@ export class UdpNat {
     for (const [key, p] of this.peers) if (now - p.lastUsed >= UDP_IDLE_MS) this.dropPeer(key, p);
   }
 
-  /** A datagram from the guest that is not DHCP or DNS. */
-  input(d: Datagram, u: UdpDatagram): void {
+  /** A datagram from the guest that is not DHCP or DNS; false when its destination is not routed. */
+  input(d: Datagram, u: UdpDatagram): boolean {
     const { cfg, counters, clock } = this.ctx;
     const h = d.header;
     // A reply to a hostfwd peer: the guest answers the alias port we showed it.
@@ -105,16 +105,17 @@ export class UdpNat {
     if (peer) {
       peer.lastUsed = clock.now();
       peer.socket.send(u.data, peer.port, peer.address, (err) => err && counters.inc('udpSendError'));
-      return;
+      return true;
     }
-    const hostAddr = hostAddressFor(cfg, h.dst);
+    const hostAddr = this.ctx.hostAddressFor(h.dst);
     if (hostAddr === undefined || u.dstPort === 0) {
       counters.inc('udpNoRoute');
-      return;
+      return false;
     }
     const s = this.session(h.src, u.srcPort, u.dstPort === 53 ? UDP_DNS_IDLE_MS : UDP_IDLE_MS);
     s.lastUsed = clock.now();
     s.socket.send(u.data, u.dstPort, hostAddr, (err) => err && counters.inc('udpSendError'));
+    return true;
   }
 
   private session(guestAddr: Ipv4, guestPort: number, idleMs: number): Session {

@@ -192,3 +192,23 @@ describe('UserNetwork: hostfwd', () => {
     expect(syn?.tcp?.mss).toBe(1460);
   });
 });
+
+describe('UserNetwork: ICMP errors for UDP', () => {
+  it('answers UDP to an unused port of the DNS address, and to an unrouted address, with ICMP unreachable', async () => {
+    const n = stack();
+    const g = new SimGuest(n);
+    await g.dhcp();
+    const err = g.waitFor((p) => p.icmp?.type === 3);
+    g.udpSend(ip('10.0.2.3'), 4444, 5000, new Uint8Array(4));
+    const e = await err;
+    expect(e.icmp!.code).toBe(3);
+    expect(e.ip!.src).toBe(ip('10.0.2.3'));
+    const err2 = g.waitFor((p) => p.icmp?.type === 3);
+    g.udpSend(ip('10.0.2.99'), 4444, 5000, new Uint8Array(4));
+    expect((await err2).icmp!.code).toBe(1);
+    // Broadcasts get no answer at all.
+    g.udpSend(ip('10.0.2.255'), 137, 137, new Uint8Array(4));
+    expect(n.counters.get('udpNoRoute')).toBe(3);
+    expect(g.badChecksums).toBe(0);
+  });
+});

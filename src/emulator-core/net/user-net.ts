@@ -12,12 +12,12 @@ import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpServer, parseDhcp } from './dhc
 import { DNS_PORT, DnsServer, type HostResolver } from './dns';
 import { ETH_HEADER_LEN, etherType, EtherType, MTU, writeEthernetHeader } from './ethernet';
 import { SystemResolver } from './host-resolver';
-import { buildEchoReply, IcmpType, parseIcmp } from './icmp';
+import { buildEchoReply, buildIcmpError, IcmpType, parseIcmp, UnreachableCode } from './icmp';
 import { fragmentIpv4Frame, IpProto, parseIpv4, type Datagram } from './ipv4';
 import { Reassembler } from './ipv4-reassembly';
 import { defaultUserNetConfig, type UserNetConfig } from './options';
-import type { StackContext } from './stack-context';
-import { TcpNat } from './tcp-nat';
+import { hostAddressFor, type StackContext } from './stack-context';
+import { TcpNat, type TcpNatOptions } from './tcp-nat';
 import { parseTcp } from './tcp-segment';
 import { buildUdp, parseUdp } from './udp';
 import { UdpNat } from './udp-nat';
@@ -33,6 +33,13 @@ export interface UserNetworkOptions {
   /** The host's resolver (tests inject one); defaults to getaddrinfo + /etc/resolv.conf. */
   resolver?: HostResolver & { tcpNameserver?: string };
   clock?: Clock;
+  /**
+   * Overrides where guest destinations go on the host (tests: the fuzzer sends everything to
+   * 127.0.0.1 so that random addresses never become real connections). Default: hostAddressFor.
+   */
+  route?: (dst: Ipv4) => string | undefined;
+  /** TCP limits and the host connector (tests). */
+  tcp?: Omit<TcpNatOptions, 'dnsTcpServer'>;
 }
 
 export class UserNetwork implements NetBackend, StackContext {
@@ -50,6 +57,7 @@ export class UserNetwork implements NetBackend, StackContext {
   private readonly hostMac: Mac;
   private readonly dnsMac: Mac;
   private ipId = 0;
+  private readonly route: ((dst: Ipv4) => string | undefined) | undefined;
   private housekeeping: TimerHandle | undefined;
   private closed = false;
   /** The first internal error, kept for diagnostics (counted as well; never thrown at the NIC). */
@@ -58,12 +66,13 @@ export class UserNetwork implements NetBackend, StackContext {
   constructor(opts: UserNetworkOptions = {}) {
     this.cfg = opts.config ?? defaultUserNetConfig();
     this.clock = opts.clock ?? realClock;
+    this.route = opts.route;
     const resolver = opts.resolver ?? new SystemResolver();
     this.txq = new TxQueue(this.counters, () => this.tcp.room());
     this.reassembler = new Reassembler(this.counters, () => this.clock.now());
     this.dhcp = new DhcpServer(this.cfg);
     this.dns = new DnsServer(resolver);
-    this.tcp = new TcpNat(this, () => resolver.tcpNameserver);
+    this.tcp = new TcpNat(this, { ...opts.tcp, dnsTcpServer: () => resolver.tcpNameserver });
     this.udp = new UdpNat(this);
     this.hostMac = virtualMac(this.cfg.host);
     this.dnsMac = virtualMac(this.cfg.dns);
@@ -85,6 +94,18 @@ export class UserNetwork implements NetBackend, StackContext {
   /** Host ports of the hostfwd rules as bound (a rule with host port 0 gets one from the OS). */
   boundPorts(): { spec: string; port: number }[] {
     return [...this.tcp.boundPorts(), ...this.udp.boundPorts()];
+  }
+
+  /** What the stack holds right now (diagnostics; the fuzz test checks these stay bounded). */
+  usage(): { queuedFrames: number; reassemblyDatagrams: number; reassemblyBytes: number; tcpConnections: number; udpSessions: number; arpPendingAddresses: number } {
+    return {
+      queuedFrames: this.txq.length,
+      reassemblyDatagrams: this.reassembler.pendingDatagrams,
+      reassemblyBytes: this.reassembler.pendingBytes,
+      tcpConnections: this.tcp.connectionCount,
+      udpSessions: this.udp.sessionCount,
+      arpPendingAddresses: this.pendingArp.size,
+    };
   }
 
   attach(receiver: FrameReceiver): void {
@@ -125,6 +146,10 @@ export class UserNetwork implements NetBackend, StackContext {
 
   hasRoom(): boolean {
     return this.txq.hasRoom();
+  }
+
+  hostAddressFor(dst: Ipv4): string | undefined {
+    return this.route ? this.route(dst) : hostAddressFor(this.cfg, dst);
   }
 
   /** Sends an IPv4 frame to the guest: Ethernet addressing (ARP if needed), fragmentation, queue. */
@@ -268,12 +293,20 @@ export class UserNetwork implements NetBackend, StackContext {
     }
     if (h.dst === this.cfg.dns) {
       if (u.dstPort !== DNS_PORT) {
+        // What a host without that service answers (and what makes `nslookup -port` fail fast).
         this.counters.inc('udpNoRoute');
+        this.sendIp(buildIcmpError(h.dst, d, IcmpType.Unreachable, UnreachableCode.Port, this.nextIpId()));
         return;
       }
       return this.dnsInput(h.src, u.srcPort, u.data);
     }
-    this.udp.input(d, u);
+    if (h.dst === IPV4_BROADCAST || isMulticast(h.dst) || h.dst === this.subnetBroadcast()) {
+      this.counters.inc('udpNoRoute'); // mDNS, NetBIOS, SSDP: there is nobody to hear them
+      return;
+    }
+    if (!this.udp.input(d, u)) {
+      this.sendIp(buildIcmpError(this.cfg.host, d, IcmpType.Unreachable, UnreachableCode.Host, this.nextIpId()));
+    }
   }
 
   private dhcpInput(data: Uint8Array): void {
@@ -338,8 +371,12 @@ export class UserNetwork implements NetBackend, StackContext {
       ((a & this.cfg.netmask) >>> 0) === this.cfg.network &&
       a !== this.cfg.host &&
       a !== this.cfg.dns &&
-      a !== ((this.cfg.network | ~this.cfg.netmask) >>> 0)
+      a !== this.subnetBroadcast()
     );
+  }
+
+  private subnetBroadcast(): Ipv4 {
+    return (this.cfg.network | ~this.cfg.netmask) >>> 0;
   }
 
   private learn(ip: Ipv4, mac: Mac): void {
