@@ -1,7 +1,7 @@
 // The e2e harness: `viv serve` in a fresh XDG_DATA_HOME, and Debian's Chromium driven by
-// playwright-core in a fresh profile. VIVARIUM_E2E_HOST picks the core host: `real` (`viv run`,
-// our emulator), `qemu` (Debian's qemu-system-riscv64 with the same argv: the reference) or `fake`
-// (a stand-in that speaks the same serial and QMP sockets and fakes a boot).
+// playwright-core in a fresh profile. The core host is `real` (`viv run`, our emulator), `qemu`
+// (Debian's qemu-system-riscv64 with the same argv: the reference) or `fake` (a stand-in that
+// speaks the same serial and QMP sockets and fakes a boot).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -12,9 +12,8 @@ export const root = path.resolve(import.meta.dirname, '../..');
 export const fakeHost = path.join(root, 'tests/e2e/fake-core-host.mjs');
 export const qemuHost = path.join(root, 'tests/e2e/qemu-core-host.mjs');
 export const screenshotsDir = path.join(root, 'test-results', 'e2e');
-// Default: the stand-in until `viv run` boots the shared guest (then this default becomes 'real').
-export const hostKind = (process.env.VIVARIUM_E2E_HOST ?? 'fake') as 'real' | 'qemu' | 'fake';
-const hostArgs = { real: [], qemu: ['--core-host', qemuHost], fake: ['--core-host', fakeHost] }[hostKind];
+export type HostKind = 'real' | 'qemu' | 'fake';
+const hostArgs = (kind: HostKind) => ({ real: [], qemu: ['--core-host', qemuHost], fake: ['--core-host', fakeHost] })[kind];
 
 export interface Served {
   url: string;
@@ -26,9 +25,9 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-export async function serve(options: { dataHome?: string; args?: string[] } = {}): Promise<Served> {
+export async function serve(host: HostKind, options: { dataHome?: string; args?: string[] } = {}): Promise<Served> {
   const dataHome = options.dataHome ?? mkdtempSync(path.join(os.tmpdir(), 'viv-e2e-'));
-  const args = [path.join(root, 'bin/viv.mjs'), 'serve', ...hostArgs, ...(options.args ?? [])];
+  const args = [path.join(root, 'bin/viv.mjs'), 'serve', ...hostArgs(host), ...(options.args ?? [])];
   const child = spawn(process.execPath, args, { env: { ...process.env, XDG_DATA_HOME: dataHome }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
