@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// `npm run bench`: the shared guest's benchmark (../shared/guests/riscv64/bench-autorun.sh) booted
+// under viv and under qemu-system-riscv64 with the same -m/-smp and QEMU's default firmware, and
+// the same script run natively, all in one run so the ratios compare like with like. Timestamps
+// come from ../shared/tools/stamp-markers.sh (seconds to GUEST-READY and between MARK lines).
+// Results: printed, and written to bench/results/<date>.json (gitignored).
+// Options: --only viv,qemu,native   --smp N   --mem SIZE
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const repo = path.resolve(import.meta.dirname, '..');
+const shared = path.resolve(repo, '../shared');
+const guest = path.join(shared, 'guests/riscv64');
+const stamp = path.join(shared, 'tools/stamp-markers.sh');
+const script = path.join(guest, 'bench-autorun.sh');
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const only = new Set(arg('only', 'viv,qemu,native').split(','));
+const smp = arg('smp', '2');
+const mem = arg('mem', '512M');
+
+function autorunInitrd() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'viv-bench-'));
+  mkdirSync(path.join(dir, 'root/etc'), { recursive: true });
+  const target = path.join(dir, 'root/etc/autorun.sh');
+  writeFileSync(target, readFileSync(script));
+  chmodSync(target, 0o755);
+  const r = spawnSync('sh', ['-c', 'find . | cpio -o -H newc --quiet | gzip -9'], { cwd: path.join(dir, 'root'), maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`cpio failed: ${r.stderr}`);
+  const out = path.join(dir, 'initrd.cpio.gz');
+  writeFileSync(out, Buffer.concat([readFileSync(path.join(guest, 'initramfs.cpio.gz')), r.stdout]));
+  return out;
+}
+
+/** Runs stamp-markers.sh CMD... and parses its "boot=S loop=S sha=S gzip=S total=S" line. */
+function stamped(cmd) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [stamp, ...cmd], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('close', () => {
+      const line = out.trim().split('\n').pop() ?? '';
+      const fields = Object.fromEntries(line.split(' ').map((kv) => kv.split('=')).map(([k, v]) => [k, v === 'NA' ? null : Number(v)]));
+      resolve(fields);
+    });
+  });
+}
+
+const initrd = autorunInitrd();
+const common = ['-M', 'virt', '-m', mem, '-smp', smp, '-nographic', '-kernel', path.join(guest, 'Image'), '-initrd', initrd, '-append', 'console=ttyS0'];
+const results = {};
+if (only.has('viv')) {
+  console.error('bench: viv ...');
+  results.viv = await stamped([process.execPath, path.join(repo, 'bin/viv.mjs'), 'run', ...common]);
+}
+if (only.has('qemu')) {
+  if (spawnSync('qemu-system-riscv64', ['--version']).status === 0) {
+    console.error('bench: qemu-system-riscv64 ...');
+    results.qemu = await stamped(['qemu-system-riscv64', ...common, '-bios', 'default']);
+  } else {
+    console.error('bench: qemu-system-riscv64 not found, skipped');
+  }
+}
+if (only.has('native')) {
+  console.error('bench: native ...');
+  results.native = await stamped(['sh', script]);
+}
+
+const keys = ['boot', 'loop', 'sha', 'gzip', 'total'];
+const fmt = (v) => (v === null || v === undefined ? '   NA' : v.toFixed(2).padStart(7));
+console.log(`${'seconds'.padEnd(10)}${keys.map((k) => k.padStart(8)).join('')}`);
+for (const [name, r] of Object.entries(results)) console.log(`${name.padEnd(10)}${keys.map((k) => ` ${fmt(r[k])}`).join('')}`);
+if (results.viv && results.qemu) {
+  const ratio = (k) => (results.viv[k] && results.qemu[k] ? results.viv[k] / results.qemu[k] : null);
+  console.log(`${'viv/qemu'.padEnd(10)}${keys.map((k) => ` ${ratio(k) === null ? '     NA' : (ratio(k).toFixed(1) + 'x').padStart(7)}`).join('')}`);
+}
+const dir = path.join(repo, 'bench/results');
+mkdirSync(dir, { recursive: true });
+const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), smp, mem, results }, null, 2) + '\n');
+console.error(`bench: results in ${path.relative(repo, file)}`);
+if (!existsSync(file)) process.exitCode = 1;
