@@ -39,13 +39,15 @@ export class HostFile {
       flags = fsConstants.O_RDWR;
       if (options.create) flags |= fsConstants.O_CREAT | (options.truncate ? fsConstants.O_TRUNC : fsConstants.O_EXCL);
     }
+    const st = await fs.stat(path).catch(() => undefined);
+    if (st?.isDirectory()) throw new BlockError('EINVAL', `'file' driver requires '${path}' to be a regular file`);
     try {
-      const st = await fs.stat(path).catch(() => undefined);
-      if (st?.isDirectory()) throw Object.assign(new Error('dir'), { code: 'EISDIR' });
       const handle = await fs.open(path, flags, 0o644);
       return new HostFile(path, handle, options.readOnly, options.faults);
     } catch (err) {
-      throw fromHostError(err);
+      // As QEMU's file driver words it: "Could not open 'x': No such file or directory".
+      const e = fromHostError(err);
+      throw new BlockError(e.code, `Could not open '${path}': ${e.message}`);
     }
   }
 

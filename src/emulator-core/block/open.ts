@@ -6,6 +6,8 @@ import type { BlockDriver, ImageFormat } from './driver';
 import { BlockError, fromHostError } from './errors';
 import type { IoFaults } from './host-file';
 import { QCOW2_MAGIC } from './qcow2/constants';
+import { parseHeader, peekClusterBits, HEADER_PROBE_BYTES, type Qcow2Header } from './qcow2/header';
+import { HostFile } from './host-file';
 import { Qcow2Driver } from './qcow2/driver';
 import { RawDriver } from './raw';
 
@@ -18,6 +20,8 @@ export interface OpenImageOptions {
   faults?: IoFaults;
   l2CacheTables?: number;
   refblockCacheTables?: number;
+  /** Opened for `check` (no automatic repair of a dirty image on a read-write open). */
+  forCheck?: boolean;
 }
 
 /**
@@ -35,25 +39,20 @@ export function resolveBackingPath(overlayFilename: string, backing: string): st
 
 /** Guesses the format from the first bytes as QEMU's probes do (qcow2: magic and version >= 2). */
 export async function probeFormat(filename: string): Promise<ImageFormat> {
-  let handle: fs.FileHandle;
+  const file = await HostFile.open(filename, { readOnly: true });
   try {
-    handle = await fs.open(filename, 'r');
-  } catch (err) {
-    throw fromHostError(err);
-  }
-  try {
-    const head = Buffer.alloc(8);
-    const { bytesRead } = await handle.read(head, 0, 8, 0);
-    if (bytesRead >= 8 && head.readUInt32BE(0) === QCOW2_MAGIC) {
-      const version = head.readUInt32BE(4);
+    const head = new Uint8Array(8);
+    const size = await file.size();
+    await file.read(head, 0);
+    const v = new DataView(head.buffer);
+    if (size >= 8 && v.getUint32(0) === QCOW2_MAGIC) {
+      const version = v.getUint32(4);
       if (version >= 2) return 'qcow2';
       throw new BlockError('ENOTSUP', `image format 'qcow' (version ${version}) is not supported`);
     }
     return 'raw';
-  } catch (err) {
-    throw fromHostError(err);
   } finally {
-    await handle.close();
+    await file.close();
   }
 }
 
@@ -90,9 +89,7 @@ async function openChain(filename: string, options: OpenImageOptions, seen: Set<
   // Read the header first (read-only) to learn the backing file, open the chain, then the image.
   let backing: BlockDriver | null = null;
   let fullBackingFilename: string | undefined;
-  const peek = await Qcow2Driver.open(filename, { readOnly: true, l2CacheTables: 2, refblockCacheTables: 2 });
-  const header = peek.image.header;
-  await peek.close();
+  const header = await readQcow2Header(filename);
   if (header.backingFile !== null) {
     fullBackingFilename = resolveBackingPath(filename, header.backingFile);
     if (!options.noBacking) {
@@ -104,10 +101,7 @@ async function openChain(filename: string, options: OpenImageOptions, seen: Set<
         }, seen);
       } catch (err) {
         const e = err instanceof BlockError ? err : fromHostError(err);
-        const inner = e.code === 'ELOOP' || e.message.startsWith('Could not open')
-          ? e.message
-          : `Could not open '${fullBackingFilename}': ${e.message}`;
-        throw new BlockError(e.code, `Could not open backing file: ${inner}`);
+        throw new BlockError(e.code, `Could not open backing file: ${e.message}`);
       }
     }
   }
@@ -119,9 +113,24 @@ async function openChain(filename: string, options: OpenImageOptions, seen: Set<
       faults: options.faults,
       l2CacheTables: options.l2CacheTables,
       refblockCacheTables: options.refblockCacheTables,
+      forCheck: options.forCheck,
     });
   } catch (err) {
     await backing?.close();
     throw err;
+  }
+}
+
+/** The header (and extensions) of a QCOW2 file, without opening its tables. */
+export async function readQcow2Header(filename: string): Promise<Qcow2Header> {
+  const file = await HostFile.open(filename, { readOnly: true });
+  try {
+    const probe = new Uint8Array(HEADER_PROBE_BYTES);
+    await file.read(probe, 0);
+    const first = new Uint8Array(2 ** peekClusterBits(probe));
+    await file.read(first, 0);
+    return parseHeader(first);
+  } finally {
+    await file.close();
   }
 }

@@ -22,6 +22,8 @@ export interface Qcow2DriverOptions extends Qcow2OpenOptions {
   backing?: BlockDriver | null;
   /** The backing file name as resolved for opening (qemu's full-backing-filename). */
   fullBackingFilename?: string;
+  /** Opened to be checked (qemu's BDRV_O_CHECK): no automatic repair of a dirty image. */
+  forCheck?: boolean;
 }
 
 export class Qcow2Driver implements BlockDriver {
@@ -45,7 +47,7 @@ export class Qcow2Driver implements BlockDriver {
     try {
       const image = await Qcow2Image.open(file, options);
       const driver = new Qcow2Driver(filename, image, options.backing ?? null, options.fullBackingFilename);
-      if (!options.readOnly) await driver.prepareForWriting();
+      if (!options.readOnly && !options.forCheck) await driver.prepareForWriting();
       return driver;
     } catch (err) {
       await file.close();
@@ -209,6 +211,52 @@ export class Qcow2Driver implements BlockDriver {
   /** The VM state blob stored with a snapshot. */
   readSnapshotVmState(idOrName: string): Promise<Uint8Array> {
     return this.lock.run(() => readSnapshotVmState(this.image, idOrName));
+  }
+
+  /**
+   * Records a new backing file (or none) in the header (qemu's bdrv_change_backing_file). The
+   * caller has made the visible content independent of the change (rebase) or accepts it (-u).
+   */
+  changeBackingFile(backingFile: string | null, backingFormat: string | null): Promise<void> {
+    return this.lock.run(async () => {
+      await this.beforeWrite();
+      const img = this.image;
+      if (backingFile !== null && new TextEncoder().encode(backingFile).length > 1023) {
+        throw new BlockError('EINVAL', 'Backing file name too long');
+      }
+      if (backingFormat && backingFile === null) throw new BlockError('EINVAL', 'Backing format cannot be used without backing file');
+      await img.flushMetadata();
+      const before = img.header;
+      img.header = { ...before, backingFile, backingFormat: backingFile === null ? null : backingFormat };
+      try {
+        await img.writeHeader();
+        await img.file.datasync();
+      } catch (err) {
+        img.header = before;
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * Empties the image (qemu's bdrv_make_empty, used by commit): every guest cluster becomes
+   * unallocated again, so reads fall through to the backing file.
+   */
+  makeEmpty(): Promise<void> {
+    return this.lock.run(async () => {
+      await this.beforeWrite();
+      const img = this.image;
+      for (let i = 0; i < img.l1Size; i++) {
+        const off = img.l1Offset(i);
+        if (!off) continue;
+        const table = await img.l2Cache.get(off);
+        for (let j = 0; j < img.l2Entries; j++) releaseEntry(img, decodeL2(img, table, j, off));
+        img.deferFree(off / img.clusterSize);
+        img.setL1(i, 0, false);
+      }
+      await img.flushMetadata();
+      this.layer.lastCompressed = undefined;
+    });
   }
 
   /** Changes the virtual size (shrinking drops what lies past the new end). */

@@ -2,7 +2,7 @@
 // size needs more entries; shrinking drops the clusters past the new end, shortens the L1 table
 // and the file. Both are one transaction (see transaction.ts).
 import { BlockError } from '../errors';
-import { ClusterKind, compressedExtent, entryOffset, hiOf, l2Kind, L1E_COPIED_HI, loOf, makeEntry, put64 } from './entries';
+import { L1E_COPIED_HI, makeEntry, put64 } from './entries';
 import type { Qcow2Image } from './image';
 import { diskL1Entries } from './snapshots';
 import { l1Tables, refTableData } from './table-refs';
@@ -12,7 +12,6 @@ export async function resizeQcow2(img: Qcow2Image, size: number): Promise<void> 
   if (img.readOnly) throw new BlockError('EROFS', 'Image opened read-only');
   if (!Number.isSafeInteger(size) || size < 0) throw new BlockError('EINVAL', 'Invalid image size specified');
   if (size % 512 !== 0) throw new BlockError('EINVAL', 'The new size must be a multiple of 512');
-  if (img.snapshots.length && size < img.size) throw new BlockError('ENOTSUP', "Can't resize an image which has snapshots");
   await img.flushMetadata();
   const cs = img.clusterSize;
   const entries = diskL1Entries(img, size);
@@ -75,23 +74,4 @@ async function truncateToLastCluster(img: Qcow2Image): Promise<void> {
     await img.file.truncate((last + 1) * cs);
     await img.file.datasync();
   }
-}
-
-/** Host clusters holding data past `size` (for --shrink's warning: data would be lost). */
-export async function clustersPast(img: Qcow2Image, size: number): Promise<number> {
-  const cs = img.clusterSize;
-  let n = 0;
-  for (let i = 0; i < img.l1Size; i++) {
-    const off = img.l1Offset(i);
-    if (!off) continue;
-    const table = await img.l2Cache.get(off);
-    for (let j = 0; j < img.l2Entries; j++) {
-      if ((i * img.l2Entries + j) * cs < size) continue;
-      const k = l2Kind(hiOf(table, j * 8), loOf(table, j * 8), img.v3);
-      if (k === ClusterKind.Normal || k === ClusterKind.Compressed) n++;
-    }
-  }
-  void compressedExtent;
-  void entryOffset;
-  return n;
 }
