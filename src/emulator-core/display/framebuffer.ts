@@ -3,6 +3,7 @@
 // changed; listeners (one per VNC client) keep their own dirty regions, because each client asks
 // for updates at its own pace (rfbproto 7.5.3, incremental FramebufferUpdateRequest).
 
+import { detectVerticalShift } from './scroll-detect';
 import { SURFACE_BYTES_PER_PIXEL, toCanonical, type SurfaceFormat } from './surface-format';
 
 export interface Rect {
@@ -42,12 +43,18 @@ export class Framebuffer {
   private _pixels: Uint32Array;
   private _cursor: CursorImage | null = null;
   private readonly listeners = new Set<FramebufferListener>();
+  /**
+   * The pixels as listeners were last told about them, for scroll detection (null: off). Kept
+   * equal to `pixels` at every notification: damage copies the rectangle in, copyRect moves it.
+   */
+  private shadow: Uint32Array | null;
 
-  constructor(width: number, height: number) {
+  constructor(width: number, height: number, opts: { detectScrolls?: boolean } = {}) {
     checkSize(width, height);
     this._width = width;
     this._height = height;
     this._pixels = new Uint32Array(width * height);
+    this.shadow = opts.detectScrolls === false ? null : new Uint32Array(width * height);
   }
 
   get width(): number {
@@ -80,14 +87,34 @@ export class Framebuffer {
     this._width = width;
     this._height = height;
     this._pixels = new Uint32Array(width * height);
+    if (this.shadow) this.shadow = new Uint32Array(width * height);
     for (const l of this.listeners) l.resize(width, height);
   }
 
-  /** Tells listeners that pixels inside `rect` (clipped to the framebuffer) changed. */
+  /**
+   * Tells listeners that pixels inside `rect` (clipped to the framebuffer) changed. A wide, tall
+   * rectangle whose rows moved up or down is reported as a copy plus the rows that are new.
+   */
   damage(rect: Rect): void {
     const r = clipRect(rect, this._width, this._height);
     if (r.w === 0 || r.h === 0) return;
-    for (const l of this.listeners) l.damage(r);
+    const shadow = this.shadow;
+    const shift = shadow && r.w * 2 >= this._width && this.listeners.size > 0 ? detectVerticalShift(this._pixels, shadow, this._width, r) : null;
+    if (shift) {
+      const src = { x: r.x, y: shift.y0 + shift.dy, w: r.w, h: shift.y1 - shift.y0 };
+      for (const l of this.listeners) l.copy(src, 0, -shift.dy);
+      const above = { x: r.x, y: r.y, w: r.w, h: shift.y0 - r.y };
+      const below = { x: r.x, y: shift.y1, w: r.w, h: r.y + r.h - shift.y1 };
+      for (const part of [above, below]) if (part.h > 0) for (const l of this.listeners) l.damage(part);
+    } else {
+      for (const l of this.listeners) l.damage(r);
+    }
+    if (shadow) {
+      for (let y = r.y; y < r.y + r.h; y++) {
+        const start = y * this._width + r.x;
+        shadow.set(this._pixels.subarray(start, start + r.w), start);
+      }
+    }
   }
 
   /**
@@ -135,12 +162,13 @@ export class Framebuffer {
     checkInside({ x: dstX, y: dstY, w, h }, this._width, this._height);
     if (w === 0 || h === 0) return;
     const W = this._width;
-    const p = this._pixels;
-    // Rows top-down when moving up, bottom-up when moving down; copyWithin handles each row's overlap.
-    if (dstY <= srcY) {
-      for (let r = 0; r < h; r++) p.copyWithin((dstY + r) * W + dstX, (srcY + r) * W + srcX, (srcY + r) * W + srcX + w);
-    } else {
-      for (let r = h - 1; r >= 0; r--) p.copyWithin((dstY + r) * W + dstX, (srcY + r) * W + srcX, (srcY + r) * W + srcX + w);
+    for (const p of this.shadow ? [this._pixels, this.shadow] : [this._pixels]) {
+      // Rows top-down when moving up, bottom-up when moving down; copyWithin handles each row's overlap.
+      if (dstY <= srcY) {
+        for (let r = 0; r < h; r++) p.copyWithin((dstY + r) * W + dstX, (srcY + r) * W + srcX, (srcY + r) * W + srcX + w);
+      } else {
+        for (let r = h - 1; r >= 0; r--) p.copyWithin((dstY + r) * W + dstX, (srcY + r) * W + srcX, (srcY + r) * W + srcX + w);
+      }
     }
     for (const l of this.listeners) l.copy(src, dstX - srcX, dstY - srcY);
   }

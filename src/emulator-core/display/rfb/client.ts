@@ -290,8 +290,7 @@ export class RfbClient {
     switch (r.encoding) {
       case Encoding.Raw: {
         this.checkInside(r);
-        const data = await this.reader.read(r.w * r.h * bpp);
-        for (let y = 0; y < r.h; y++) for (let x = 0; x < r.w; x++) this.put(r.x + x, r.y + y, this.readPixel(data, (y * r.w + x) * bpp, bpp));
+        this.putRaw(r, await this.reader.read(r.w * r.h * bpp), bpp);
         return;
       }
       case Encoding.CopyRect: {
@@ -309,7 +308,7 @@ export class RfbClient {
         const len = (await this.reader.read(4)).readUInt32BE(0);
         const data = Buffer.from(this.zlib.decompress(await this.reader.read(len)));
         if (data.length !== r.w * r.h * bpp) throw new RfbError(`zlib rectangle inflated to ${data.length} bytes`);
-        for (let y = 0; y < r.h; y++) for (let x = 0; x < r.w; x++) this.put(r.x + x, r.y + y, this.readPixel(data, (y * r.w + x) * bpp, bpp));
+        this.putRaw(r, data, bpp);
         return;
       }
       case Encoding.Zrle: {
@@ -342,6 +341,24 @@ export class RfbClient {
       default:
         throw new RfbError(`unexpected encoding ${r.encoding}`);
     }
+  }
+
+  /** Raw pixel rows into the picture; a straight copy when the format is the canonical one. */
+  private putRaw(r: UpdateRect, data: Uint8Array, bpp: number): void {
+    const f = this.format;
+    const canonical = bpp === 4 && !f.bigEndian && f.redShift === 16 && f.greenShift === 8 && f.blueShift === 0 && f.redMax === 255 && f.greenMax === 255 && f.blueMax === 255;
+    if (canonical) {
+      const aligned = data.byteOffset % 4 === 0 ? data : Uint8Array.from(data);
+      const words = new Uint32Array(aligned.buffer, aligned.byteOffset, r.w * r.h);
+      for (let y = 0; y < r.h; y++) {
+        const row = words.subarray(y * r.w, (y + 1) * r.w);
+        const at = (r.y + y) * this.width + r.x;
+        this.pixels.set(row, at);
+        for (let x = 0; x < r.w; x++) this.pixels[at + x]! &= 0xffffff;
+      }
+      return;
+    }
+    for (let y = 0; y < r.h; y++) for (let x = 0; x < r.w; x++) this.put(r.x + x, r.y + y, this.readPixel(data, (y * r.w + x) * bpp, bpp));
   }
 
   private resizeTo(w: number, h: number): void {

@@ -16,6 +16,7 @@ import { encodeCursor, encodeRaw, encodeZlib } from './encode-basic';
 import { ZrleEncoder } from './encode-zrle';
 import {
   ClientMsg,
+  DEFAULT_ZLIB_LEVEL,
   DesktopSizeReason,
   DesktopSizeStatus,
   Encoding,
@@ -70,6 +71,7 @@ export class RfbConnection implements FramebufferListener {
   private unsubscribe: (() => void) | null = null;
   private readonly keyboard: KeyboardTranslator;
   private readonly pointer: PointerTranslator;
+  private zlibLevel = DEFAULT_ZLIB_LEVEL;
   private zlib: ZStream | null = null;
   private zrle: ZrleEncoder | null = null;
   private readonly scratch = new ByteWriter(64 * 1024);
@@ -100,6 +102,11 @@ export class RfbConnection implements FramebufferListener {
   /** The encoding used for pixel rectangles (the client's first choice among Raw, Zlib, ZRLE). */
   get encoding(): number {
     return this.preferred;
+  }
+
+  /** Bytes written but not yet taken by the transport (a slow client's backlog). */
+  get queuedBytes(): number {
+    return this.socket.writableLength;
   }
 
   get isOpen(): boolean {
@@ -390,6 +397,9 @@ export class RfbConnection implements FramebufferListener {
     // The client's order is its preference; the first one we can produce wins.
     const compressed: number[] = ZStream.available ? [Encoding.Zrle, Encoding.Zlib] : [];
     this.preferred = list.find((e) => e === Encoding.Raw || compressed.includes(e)) ?? Encoding.Raw;
+    const level = list.find((e) => e >= Encoding.CompressLevel0 && e <= Encoding.CompressLevel9);
+    // A stream keeps the level it was made with; a later change applies to a new connection.
+    if (level !== undefined) this.zlibLevel = level - Encoding.CompressLevel0;
     if (this.encodings.has(Encoding.QemuExtendedKeyEvent)) this.extKeyAckPending = true;
     if (this.encodings.has(Encoding.Cursor) && this.host.framebuffer.cursor) this.cursorPending = true;
   }
@@ -502,11 +512,11 @@ export class RfbConnection implements FramebufferListener {
     const fb = this.host.framebuffer;
     switch (this.preferred) {
       case Encoding.Zrle:
-        this.zrle ??= new ZrleEncoder(new ZStream());
+        this.zrle ??= new ZrleEncoder(new ZStream(this.zlibLevel));
         this.zrle.encode(fb, r, this.conv, w);
         return;
       case Encoding.Zlib:
-        this.zlib ??= new ZStream();
+        this.zlib ??= new ZStream(this.zlibLevel);
         encodeZlib(fb, r, this.conv, this.zlib, w, this.scratch);
         return;
       default:

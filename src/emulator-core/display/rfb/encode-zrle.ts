@@ -45,7 +45,8 @@ export class ZrleEncoder {
     // Client pixel values; palette and runs are counted on those (a reduced format merges colours).
     for (let y = 0; y < th; y++) {
       const row = (ty + y) * fb.width + tx;
-      for (let x = 0; x < tw; x++) t[y * tw + x] = conv.pixel(px[row + x]!);
+      if (conv.identity) t.set(px.subarray(row, row + tw), y * tw);
+      else for (let x = 0; x < tw; x++) t[y * tw + x] = conv.pixel(px[row + x]!);
     }
     const palette = this.palette;
     const list = this.paletteList;
@@ -91,9 +92,16 @@ export class ZrleEncoder {
       const at = d.reserve(rowBytes * th);
       const b = d.bytes;
       b.fill(0, at, at + rowBytes * th);
+      // One palette lookup per run of equal pixels, not per pixel.
+      let last = -1;
+      let idx = 0;
       for (let y = 0; y < th; y++) {
         for (let x = 0; x < tw; x++) {
-          const idx = palette.get(t[y * tw + x]!)!;
+          const v = t[y * tw + x]!;
+          if (v !== last) {
+            idx = palette.get(v)!;
+            last = v;
+          }
           const bit = x * bits;
           b[at + y * rowBytes + (bit >> 3)]! |= idx << (8 - bits - (bit & 7));
         }

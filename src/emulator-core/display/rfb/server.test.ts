@@ -176,6 +176,20 @@ describe('framebuffer updates', () => {
     expectPicture(c, fb);
   });
 
+  it('recognises a scroll repainted as full-screen damage (virtio-gpu 2D) and sends a CopyRect', async () => {
+    const { fb, connect } = await setup(320, 240);
+    drawTestPattern(fb, 12);
+    const c = await connect({ encodings: [Encoding.CopyRect, Encoding.Zrle] });
+    await c.update(false);
+    fb.pixels.copyWithin(0, 16 * 320);
+    fb.pixels.fill(0x334455, (240 - 16) * 320);
+    fb.damage({ x: 0, y: 0, w: 320, h: 240 });
+    const rects = await c.update(true);
+    expect(rects[0]).toEqual({ x: 0, y: 0, w: 320, h: 224, encoding: Encoding.CopyRect });
+    expect(rects.slice(1)).toEqual([{ x: 0, y: 224, w: 320, h: 16, encoding: Encoding.Zrle }]);
+    expectPicture(c, fb);
+  });
+
   it('turns copies into pixels for a client without CopyRect', async () => {
     const { fb, connect } = await setup(64, 64);
     drawTestPattern(fb, 9);
