@@ -169,7 +169,10 @@ function encodeCost(d) {
   }
   const result = {};
   for (const [name, fn] of Object.entries(kinds)) {
-    for (let i = 0; i < 5; i++) (out.length = 0), fn();
+    for (let i = 0; i < 5; i++) {
+      out.length = 0;
+      fn();
+    }
     const n = 30;
     let bytes = 0;
     const t0 = performance.now();
