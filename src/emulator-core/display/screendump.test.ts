@@ -1,7 +1,10 @@
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Framebuffer } from './framebuffer';
-import { crc32, screendump } from './screendump';
+import { crc32, screendump, writeScreendump } from './screendump';
 import { drawTestPattern } from './test-patterns';
 
 /** A PNG reader for what a PNG decoder must check: signature, chunk CRCs, IHDR, filters 0-4. */
@@ -64,5 +67,16 @@ describe('screendump', () => {
     fb.pixels.set([0x010203, 0xfffefd]);
     const ppm = screendump(fb, 'ppm');
     expect(Buffer.from(ppm).toString('latin1')).toBe('P6\n2 1\n255\n\x01\x02\x03\xff\xfe\xfd');
+  });
+
+  it('writes a file in the named format, PPM by default as QEMU does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'viv-screendump-'));
+    const fb = new Framebuffer(3, 2);
+    drawTestPattern(fb, 1);
+    await writeScreendump(fb, join(dir, 'a.ppm'));
+    await writeScreendump(fb, join(dir, 'b.png'), 'png');
+    expect(readdirSync(dir).sort()).toEqual(['a.ppm', 'b.png']);
+    expect(readFileSync(join(dir, 'a.ppm')).subarray(0, 2).toString()).toBe('P6');
+    expect(decodePng(readFileSync(join(dir, 'b.png'))).width).toBe(3);
   });
 });

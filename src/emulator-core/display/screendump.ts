@@ -1,6 +1,7 @@
 // Screendump: the framebuffer as a PNG (PNG 1.2 spec: signature, IHDR, IDAT, IEND; 8-bit RGB)
 // or as a binary PPM (netpbm P6), the two formats QEMU's `screendump` writes (format=png|ppm).
 
+import { rename, writeFile } from 'node:fs/promises';
 import { deflateSync } from 'node:zlib';
 import type { Framebuffer } from './framebuffer';
 
@@ -8,6 +9,16 @@ export type ScreendumpFormat = 'png' | 'ppm';
 
 export function screendump(fb: Framebuffer, format: ScreendumpFormat): Uint8Array {
   return format === 'png' ? encodePng(fb.width, fb.height, fb.pixels) : encodePpm(fb.width, fb.height, fb.pixels);
+}
+
+/**
+ * QMP `screendump filename [format]`: QEMU's default format is ppm. Written to a temporary name
+ * and renamed, so a reader never sees half a picture.
+ */
+export async function writeScreendump(fb: Framebuffer, file: string, format: ScreendumpFormat = 'ppm'): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, screendump(fb, format));
+  await rename(tmp, file);
 }
 
 /** P6: a text header, then RGB bytes row by row (maxval 255, so one byte per sample). */

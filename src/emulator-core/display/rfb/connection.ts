@@ -42,12 +42,16 @@ export interface ConnectionHost {
   admit(conn: RfbConnection, shared: boolean): string | null;
   cutText?(text: string): void;
   closed(conn: RfbConnection, reason: string | null): void;
+  /** Default HANDSHAKE_TIMEOUT_MS. */
+  handshakeTimeoutMs?: number;
 }
 
 type Phase = 'version' | 'security' | 'auth' | 'init' | 'normal' | 'closed';
 
 /** Bytes queued on the socket above which we stop encoding updates until it drains. */
 const HIGH_WATER = 4 << 20;
+/** A client that has not finished the handshake by then loses its connection slot. */
+export const HANDSHAKE_TIMEOUT_MS = 30_000;
 
 export class RfbConnection implements FramebufferListener {
   private phase: Phase = 'version';
@@ -96,6 +100,10 @@ export class RfbConnection implements FramebufferListener {
       this.close(this.phase !== 'normal' ? 'closed during the handshake' : this.inbuf.length > 0 ? 'closed in the middle of a message' : null),
     );
     socket.on('drain', () => this.schedule());
+    const timer = setTimeout(() => {
+      if (this.phase !== 'normal') this.close('handshake timed out');
+    }, host.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
+    timer.unref();
     this.send(Buffer.from(SERVER_VERSION, 'latin1'));
   }
 

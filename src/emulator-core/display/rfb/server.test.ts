@@ -347,6 +347,17 @@ describe('hostile clients', () => {
     expectPicture(ok, fb);
   });
 
+  it('drops a client that stalls in the handshake', async () => {
+    const { server, port } = await setup(64, 64, { handshakeTimeoutMs: 100 });
+    const reasons: (string | null)[] = [];
+    server.on('client-closed', (_c, r) => reasons.push(r));
+    const s = net.connect(port, '127.0.0.1');
+    s.resume();
+    s.write('RFB 003.008\n'); // and then nothing
+    await new Promise((r) => s.on('close', r));
+    expect(reasons).toEqual(['handshake timed out']);
+  });
+
   it('survives random bytes from many clients', async () => {
     const { fb, server, port, connect } = await setup(64, 64);
     drawTestPattern(fb, 1);

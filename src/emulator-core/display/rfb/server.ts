@@ -22,6 +22,8 @@ export interface VncServerOptions {
   share?: SharePolicy;
   connections?: number;
   onCutText?: (text: string) => void;
+  /** How long a client may take over the handshake (default 30 s). */
+  handshakeTimeoutMs?: number;
 }
 
 export interface VncAddresses {
@@ -45,9 +47,11 @@ export class VncServer extends EventEmitter implements ConnectionHost {
   private wss: WebSocketServer | null = null;
   private unixPath: string | null = null;
   private readonly onCutText?: (text: string) => void;
+  readonly handshakeTimeoutMs?: number;
 
   constructor(opts: VncServerOptions) {
     super();
+    this.handshakeTimeoutMs = opts.handshakeTimeoutMs;
     this.framebuffer = opts.framebuffer;
     this.input = opts.input ?? nullInputSink;
     this.desktopName = opts.name ?? 'QEMU';
