@@ -4,7 +4,7 @@
 import { BlockError, Qcow2Driver, type BlockDriver } from '../../emulator-core/block';
 import { zeroPrefix } from '../../emulator-core/block/raw';
 import { chainStatus } from './block-status';
-import { checkOptionList, CommandError, cvtnum, openForCli, runCommand, UsageError } from './common';
+import { checkOptionList, CommandError, cvtnum, openForCli, runCommand } from './common';
 import { createImage } from './create';
 import { parseCreateOptions } from './create-options';
 import { getopt } from './getopt';
@@ -96,7 +96,7 @@ export function convertCommand(argv: string[]): Promise<number> {
       }
     }
     if (quiet) progress = false;
-    if (operands.length < 2) throw new UsageError('Must specify image file name');
+    if (operands.length < 2) throw new CommandError('Must specify image file name');
     const outFile = operands[operands.length - 1]!;
     const inputs = operands.slice(0, -1);
     if (outFmt !== 'raw' && outFmt !== 'qcow2') throw new CommandError(`Unknown file format '${outFmt}'`);

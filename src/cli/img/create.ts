@@ -136,6 +136,9 @@ export async function createRaw(filename: string, size: number, prealloc = 'off'
   const file = await HostFile.open(filename, { readOnly: false, create: true, truncate: true });
   try {
     await file.truncate(size);
+    // QEMU's file driver allocates the first block of a new image (so alignment probing works
+    // later): qemu-img's "disk size" of a new raw image is 4 KiB, and ours is the same.
+    if (size > 0) await file.write(new Uint8Array(Math.min(size, 4096)), 0);
     if (prealloc !== 'off') {
       const chunk = new Uint8Array(Math.min(size, 8 << 20));
       for (let p = 0; p < size; p += chunk.length) await file.write(chunk.subarray(0, Math.min(chunk.length, size - p)), p);

@@ -38,6 +38,7 @@ export function mapCommand(argv: string[]): Promise<number> {
       out(lines.join(''));
       lines.length = 0;
     };
+    let failed: CommandError | undefined;
     try {
       if (output === 'human') lines.push(`${'Offset'.padEnd(16)}${'Length'.padEnd(16)}${'Mapped to'.padEnd(16)}File\n`);
       else lines.push('[');
@@ -52,17 +53,22 @@ export function mapCommand(argv: string[]): Promise<number> {
           next.length += curr.length;
         } else if (curr.length > 0) {
           dumpEntry(output, curr, next, lines);
-          if (lines.length > 256) flush();
+          if (lines.length > 4096 && output === 'json') flush();
         }
         curr = next;
       }
       dumpEntry(output, curr, undefined, lines);
       if (output === 'json') lines.push(']\n');
+    } catch (err) {
+      if (!(err instanceof CommandError)) throw err;
+      failed = err;
     } finally {
+      // qemu-img's stdout is buffered: an error (stderr) shows before the lines printed so far.
+      if (failed) process.stderr.write(`viv img: ${failed.message}\n`);
       flush();
       await drv.close();
     }
-    return 0;
+    return failed ? 1 : 0;
   });
 }
 

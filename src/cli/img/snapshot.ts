@@ -1,7 +1,7 @@
 // `viv img snapshot [-U] [-q] [-l | -a snapshot | -c snapshot | -d snapshot] filename`
 // (qemu-img snapshot): list, create, apply (revert to) and delete internal snapshots.
 import { BlockError, Qcow2Driver } from '../../emulator-core/block';
-import { CommandError, openForCli, out, runCommand, UsageError } from './common';
+import { CommandError, openForCli, out, runCommand, UsageError, warnProbedRaw } from './common';
 import { getopt } from './getopt';
 import { snapshotLine } from './image-info';
 import { refuseUnsupported } from './unsupported';
@@ -36,6 +36,8 @@ export function snapshotCommand(argv: string[]): Promise<number> {
     if (operands.length !== 1) throw new UsageError('Expecting one image file name');
     const filename = operands[0]!;
     const drv = await openForCli(filename, { readOnly: action === 'list' || action === undefined });
+    // qemu-img snapshot opens the image writable even to list (raw_open then warns about probing).
+    if (drv.format === 'raw' && action === 'list') warnProbedRaw(filename);
     try {
       const q = drv instanceof Qcow2Driver ? drv : null;
       switch (action) {
