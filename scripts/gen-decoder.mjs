@@ -264,6 +264,52 @@ function genTree(entries, known, ind, call) {
   return out;
 }
 
+/**
+ * The top of the decode tree is one switch on a composite key of the bits that tell the common
+ * instructions apart: opcode[6:2], funct3, bit 30 (SUB/SRA) and bit 25 (the M extension). One
+ * indirect branch then reaches most handlers (an interpreter's cost is dominated by its
+ * mispredicted indirect branches); the rare groups (AMO, FP, SYSTEM) switch again below it.
+ */
+const KEY_BITS = [2, 3, 4, 5, 6, 12, 13, 14, 30, 25];
+const KEY_MASK = KEY_BITS.reduce((m, b) => (m | (1 << b)) >>> 0, 0);
+/** Bits 1:0 are 11 in every instruction dispatch sees. */
+const ALWAYS_KNOWN = 3;
+const ILLEGAL_EXPANSION = 0xffffffff;
+
+function genKeyed(entries, call) {
+  const groups = new Map(); // key -> entries matching it
+  for (let k = 0; k < 1 << KEY_BITS.length; k++) {
+    const matching = entries.filter((e) => {
+      for (let idx = 0; idx < KEY_BITS.length; idx++) {
+        const b = KEY_BITS[idx];
+        if ((e.mask >>> b) & 1 && ((e.match >>> b) & 1) !== ((k >>> idx) & 1)) return false;
+      }
+      return (e.match & 3) === 3;
+    });
+    if (matching.length) groups.set(k, matching);
+  }
+  // Keys with the same instructions share one case body.
+  const bodies = new Map();
+  for (const [k, list] of groups) {
+    const id = list.map((e) => e.name).join(',');
+    if (!bodies.has(id)) bodies.set(id, { keys: [], list });
+    bodies.get(id).keys.push(k);
+  }
+  const out = [];
+  // key = opcode[6:2] | funct3 << 5 | bit30 << 8 | bit25 << 9
+  out.push('  const k = ((i >>> 2) & 0x1f) | ((i >>> 7) & 0xe0) | ((i >>> 22) & 0x100) | ((i >>> 16) & 0x200);');
+  out.push('  switch (k) {');
+  for (const { keys, list } of bodies.values()) {
+    for (const k of keys) out.push(`    case ${hex(k)}:`);
+    out.push('    {');
+    out.push(...genTree(list, (KEY_MASK | ALWAYS_KNOWN) >>> 0, '      ', call));
+    out.push('    }');
+  }
+  out.push('  }');
+  out.push('  return illegalInstruction(raw, pc);');
+  return out;
+}
+
 // ---- emitters ----
 
 function emitWasm(isa32, isa16) {
@@ -287,14 +333,20 @@ function emitWasm(isa32, isa16) {
     out.push('}');
   }
   out.push('');
-  out.push('/** Decodes the 32-bit instruction `i` and executes it; returns the next pc (or STOP). */');
+  out.push('/**');
+  out.push(' * Decodes the 32-bit instruction `i` and executes it; returns the next pc (or STOP). `i` has');
+  out.push(' * bits 1:0 = 11 (compressed words arrive expanded; an illegal one as ILLEGAL_EXPANSION).');
+  out.push(' */');
   out.push('@inline export function dispatch(raw: u32, i: u32, pc: u64, npc: u64): u64 {');
   const call = (e) => {
     const ops = isa32.formats.get(e.format).operands.map((o) => `fld_${o.field}(i)`);
     return `${execName(e.name)}(${['raw', 'pc', 'npc', ...ops].join(', ')})`;
   };
-  out.push(...genTree(isa32.insns, 0, '  ', call));
+  out.push(...genKeyed(isa32.insns, call));
   out.push('}');
+  out.push('');
+  out.push('/** What an illegal compressed word expands to: opcode 0x7f (reserved), so dispatch rejects it. */');
+  out.push(`export const ILLEGAL_EXPANSION: u32 = ${hex(ILLEGAL_EXPANSION)};`);
   out.push('');
   for (const f of isa16.fields.values()) {
     out.push(`@inline function c_${f.name.replace(/^c_/, '')}(h: u32): i32 {`);

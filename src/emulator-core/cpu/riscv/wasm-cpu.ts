@@ -51,7 +51,15 @@ interface CoreExports {
   instret(hart: number): bigint;
   flushTlb(hart: number): void;
   flushAllTlbs(): void;
+  perfCounter(i: number): number;
+  resetCounters(): void;
 }
+
+/** The core's slow-path counters, in wasm/counters.ts order. */
+export const perfCounterNames = [
+  'fetchSlow', 'xlate', 'exception', 'interrupt', 'stop', 'mmio', 'flushAll', 'flushPage', 'loadSlow', 'storeSlow',
+] as const;
+export type PerfCounters = Record<(typeof perfCounterNames)[number], number>;
 
 const initErrors: Record<number, string> = {
   1: 'bad configuration (harts 1..8, RAM a non-zero multiple of 4 KiB, ROM at most 64 KiB, no overlap)',
@@ -205,10 +213,17 @@ class WasmRiscvCpu implements RiscvCpu {
   flushTlb(hart: number): void {
     this.core.flushTlb(this.hart(hart));
   }
+  /** Slow-path counters since creation or the last reset (all harts together). */
+  perfCounters(reset = false): PerfCounters {
+    const out = {} as PerfCounters;
+    perfCounterNames.forEach((name, i) => (out[name] = this.core.perfCounter(i)));
+    if (reset) this.core.resetCounters();
+    return out;
+  }
 }
 
 /** A RISC-V CPU (1 to 8 harts sharing one memory) with RAM and ROM of the given sizes. */
-export function createRiscvCpu(opts: RiscvCpuOptions): RiscvCpu {
+export function createRiscvCpu(opts: RiscvCpuOptions): RiscvCpu & { perfCounters(reset?: boolean): PerfCounters } {
   return new WasmRiscvCpu(opts);
 }
 

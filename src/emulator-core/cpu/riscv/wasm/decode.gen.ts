@@ -239,116 +239,321 @@ import {
   return <u32>((i >>> 28) & 0xf);
 }
 
-/** Decodes the 32-bit instruction `i` and executes it; returns the next pc (or STOP). */
+/**
+ * Decodes the 32-bit instruction `i` and executes it; returns the next pc (or STOP). `i` has
+ * bits 1:0 = 11 (compressed words arrive expanded; an illegal one as ILLEGAL_EXPANSION).
+ */
 @inline export function dispatch(raw: u32, i: u32, pc: u64, npc: u64): u64 {
-  switch ((i >>> 0) & 0x7f) {
-    case 0x3: {
-      switch ((i >>> 12) & 0x7) {
-        case 0x0: {
-          return exec_lb(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
-        }
-        case 0x1: {
-          return exec_lh(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
-        }
-        case 0x2: {
-          return exec_lw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
-        }
-        case 0x3: {
-          return exec_ld(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
-        }
-        case 0x4: {
-          return exec_lbu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
-        }
-        case 0x5: {
-          return exec_lhu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
-        }
-        case 0x6: {
-          return exec_lwu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
-        }
-      }
+  const k = ((i >>> 2) & 0x1f) | ((i >>> 7) & 0xe0) | ((i >>> 22) & 0x100) | ((i >>> 16) & 0x200);
+  switch (k) {
+    case 0x0:
+    case 0x100:
+    case 0x200:
+    case 0x300:
+    {
+      return exec_lb(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    }
+    case 0x3:
+    case 0x103:
+    case 0x203:
+    case 0x303:
+    {
+      return exec_fence(raw, pc, npc, fld_fm(i), fld_pred(i), fld_succ(i));
+    }
+    case 0x4:
+    case 0x104:
+    case 0x204:
+    case 0x304:
+    {
+      return exec_addi(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    }
+    case 0x5:
+    case 0x25:
+    case 0x45:
+    case 0x65:
+    case 0x85:
+    case 0xa5:
+    case 0xc5:
+    case 0xe5:
+    case 0x105:
+    case 0x125:
+    case 0x145:
+    case 0x165:
+    case 0x185:
+    case 0x1a5:
+    case 0x1c5:
+    case 0x1e5:
+    case 0x205:
+    case 0x225:
+    case 0x245:
+    case 0x265:
+    case 0x285:
+    case 0x2a5:
+    case 0x2c5:
+    case 0x2e5:
+    case 0x305:
+    case 0x325:
+    case 0x345:
+    case 0x365:
+    case 0x385:
+    case 0x3a5:
+    case 0x3c5:
+    case 0x3e5:
+    {
+      return exec_auipc(raw, pc, npc, fld_rd(i), fld_imm_u(i));
+    }
+    case 0x6:
+    case 0x106:
+    case 0x206:
+    case 0x306:
+    {
+      return exec_addiw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    }
+    case 0x8:
+    case 0x108:
+    case 0x208:
+    case 0x308:
+    {
+      return exec_sb(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_s(i));
+    }
+    case 0xc:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_add(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
       return illegalInstruction(raw, pc);
     }
-    case 0x7: {
-      switch ((i >>> 12) & 0x7) {
-        case 0x2: {
-          return exec_flw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
-        }
-        case 0x3: {
-          return exec_fld(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
-        }
-      }
+    case 0xd:
+    case 0x2d:
+    case 0x4d:
+    case 0x6d:
+    case 0x8d:
+    case 0xad:
+    case 0xcd:
+    case 0xed:
+    case 0x10d:
+    case 0x12d:
+    case 0x14d:
+    case 0x16d:
+    case 0x18d:
+    case 0x1ad:
+    case 0x1cd:
+    case 0x1ed:
+    case 0x20d:
+    case 0x22d:
+    case 0x24d:
+    case 0x26d:
+    case 0x28d:
+    case 0x2ad:
+    case 0x2cd:
+    case 0x2ed:
+    case 0x30d:
+    case 0x32d:
+    case 0x34d:
+    case 0x36d:
+    case 0x38d:
+    case 0x3ad:
+    case 0x3cd:
+    case 0x3ed:
+    {
+      return exec_lui(raw, pc, npc, fld_rd(i), fld_imm_u(i));
+    }
+    case 0xe:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_addw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
       return illegalInstruction(raw, pc);
     }
-    case 0xf: {
-      switch ((i >>> 12) & 0x7) {
-        case 0x0: {
-          return exec_fence(raw, pc, npc, fld_fm(i), fld_pred(i), fld_succ(i));
-        }
-        case 0x1: {
-          return exec_fence_i(raw, pc, npc);
-        }
-      }
+    case 0x10:
+    case 0x30:
+    case 0x50:
+    case 0x70:
+    case 0x90:
+    case 0xb0:
+    case 0xd0:
+    case 0xf0:
+    case 0x110:
+    case 0x130:
+    case 0x150:
+    case 0x170:
+    case 0x190:
+    case 0x1b0:
+    case 0x1d0:
+    case 0x1f0:
+    {
+      if ((i & 0x4000000) == 0x0) return exec_fmadd_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
       return illegalInstruction(raw, pc);
     }
-    case 0x13: {
-      switch ((i >>> 12) & 0x7) {
+    case 0x11:
+    case 0x31:
+    case 0x51:
+    case 0x71:
+    case 0x91:
+    case 0xb1:
+    case 0xd1:
+    case 0xf1:
+    case 0x111:
+    case 0x131:
+    case 0x151:
+    case 0x171:
+    case 0x191:
+    case 0x1b1:
+    case 0x1d1:
+    case 0x1f1:
+    {
+      if ((i & 0x4000000) == 0x0) return exec_fmsub_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x12:
+    case 0x32:
+    case 0x52:
+    case 0x72:
+    case 0x92:
+    case 0xb2:
+    case 0xd2:
+    case 0xf2:
+    case 0x112:
+    case 0x132:
+    case 0x152:
+    case 0x172:
+    case 0x192:
+    case 0x1b2:
+    case 0x1d2:
+    case 0x1f2:
+    {
+      if ((i & 0x4000000) == 0x0) return exec_fnmsub_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x13:
+    case 0x33:
+    case 0x53:
+    case 0x73:
+    case 0x93:
+    case 0xb3:
+    case 0xd3:
+    case 0xf3:
+    case 0x113:
+    case 0x133:
+    case 0x153:
+    case 0x173:
+    case 0x193:
+    case 0x1b3:
+    case 0x1d3:
+    case 0x1f3:
+    {
+      if ((i & 0x4000000) == 0x0) return exec_fnmadd_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x14:
+    {
+      switch ((i >>> 26) & 0xf) {
         case 0x0: {
-          return exec_addi(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
-        }
-        case 0x1: {
-          if ((i & 0xfc000000) == 0x0) return exec_slli(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_shamt(i));
+          if ((i & 0x80000000) == 0x0) return exec_fadd_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
           return illegalInstruction(raw, pc);
         }
         case 0x2: {
-          return exec_slti(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
-        }
-        case 0x3: {
-          return exec_sltiu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+          if ((i & 0x80000000) == 0x0) return exec_fsub_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+          return illegalInstruction(raw, pc);
         }
         case 0x4: {
-          return exec_xori(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+          if ((i & 0x80000000) == 0x0) return exec_fmul_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+          return illegalInstruction(raw, pc);
         }
-        case 0x5: {
-          switch ((i >>> 26) & 0x3f) {
+        case 0x6: {
+          if ((i & 0x80000000) == 0x0) return exec_fdiv_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+          return illegalInstruction(raw, pc);
+        }
+        case 0x8: {
+          switch ((i >>> 31) & 0x1) {
             case 0x0: {
-              return exec_srli(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_shamt(i));
+              return exec_fsgnj_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
             }
-            case 0x10: {
-              return exec_srai(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_shamt(i));
+            case 0x1: {
+              return exec_fle_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
             }
           }
           return illegalInstruction(raw, pc);
         }
-        case 0x6: {
-          return exec_ori(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
-        }
-        case 0x7: {
-          return exec_andi(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+        case 0xa: {
+          if ((i & 0x80000000) == 0x0) return exec_fmin_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+          return illegalInstruction(raw, pc);
         }
       }
       return illegalInstruction(raw, pc);
     }
-    case 0x17: {
-      return exec_auipc(raw, pc, npc, fld_rd(i), fld_imm_u(i));
+    case 0x18:
+    case 0x118:
+    case 0x218:
+    case 0x318:
+    {
+      return exec_beq(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_b(i));
     }
-    case 0x1b: {
-      switch ((i >>> 12) & 0x7) {
+    case 0x19:
+    case 0x119:
+    case 0x219:
+    case 0x319:
+    {
+      return exec_jalr(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    }
+    case 0x1b:
+    case 0x3b:
+    case 0x5b:
+    case 0x7b:
+    case 0x9b:
+    case 0xbb:
+    case 0xdb:
+    case 0xfb:
+    case 0x11b:
+    case 0x13b:
+    case 0x15b:
+    case 0x17b:
+    case 0x19b:
+    case 0x1bb:
+    case 0x1db:
+    case 0x1fb:
+    case 0x21b:
+    case 0x23b:
+    case 0x25b:
+    case 0x27b:
+    case 0x29b:
+    case 0x2bb:
+    case 0x2db:
+    case 0x2fb:
+    case 0x31b:
+    case 0x33b:
+    case 0x35b:
+    case 0x37b:
+    case 0x39b:
+    case 0x3bb:
+    case 0x3db:
+    case 0x3fb:
+    {
+      return exec_jal(raw, pc, npc, fld_rd(i), fld_imm_j(i));
+    }
+    case 0x1c:
+    {
+      switch ((i >>> 20) & 0x1f) {
         case 0x0: {
-          return exec_addiw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
-        }
-        case 0x1: {
-          if ((i & 0xfe000000) == 0x0) return exec_slliw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_shamtw(i));
+          if ((i & 0xbc0f8f80) == 0x0) return exec_ecall(raw, pc, npc);
           return illegalInstruction(raw, pc);
         }
-        case 0x5: {
-          switch ((i >>> 25) & 0x3) {
+        case 0x1: {
+          if ((i & 0xbc0f8f80) == 0x0) return exec_ebreak(raw, pc, npc);
+          return illegalInstruction(raw, pc);
+        }
+        case 0x2: {
+          switch ((i >>> 7) & 0x1f) {
             case 0x0: {
-              switch ((i >>> 27) & 0x1f) {
+              switch ((i >>> 15) & 0x1f) {
                 case 0x0: {
-                  return exec_srliw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_shamtw(i));
-                }
-                case 0x8: {
-                  return exec_sraiw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_shamtw(i));
+                  switch ((i >>> 26) & 0xf) {
+                    case 0x4: {
+                      if ((i & 0x80000000) == 0x0) return exec_sret(raw, pc, npc);
+                      return illegalInstruction(raw, pc);
+                    }
+                    case 0xc: {
+                      if ((i & 0x80000000) == 0x0) return exec_mret(raw, pc, npc);
+                      return illegalInstruction(raw, pc);
+                    }
+                  }
+                  return illegalInstruction(raw, pc);
                 }
               }
               return illegalInstruction(raw, pc);
@@ -356,112 +561,752 @@ import {
           }
           return illegalInstruction(raw, pc);
         }
+        case 0x5: {
+          if ((i & 0xbc0f8f80) == 0x10000000) return exec_wfi(raw, pc, npc);
+          return illegalInstruction(raw, pc);
+        }
       }
       return illegalInstruction(raw, pc);
     }
-    case 0x23: {
-      switch ((i >>> 12) & 0x7) {
+    case 0x20:
+    case 0x120:
+    case 0x220:
+    case 0x320:
+    {
+      return exec_lh(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    }
+    case 0x23:
+    case 0x123:
+    case 0x223:
+    case 0x323:
+    {
+      return exec_fence_i(raw, pc, npc);
+    }
+    case 0x24:
+    case 0x224:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_slli(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_shamt(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x26:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_slliw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_shamtw(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x28:
+    case 0x128:
+    case 0x228:
+    case 0x328:
+    {
+      return exec_sh(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_s(i));
+    }
+    case 0x2c:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_sll(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x2e:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_sllw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x34:
+    {
+      switch ((i >>> 26) & 0xf) {
         case 0x0: {
-          return exec_sb(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_s(i));
-        }
-        case 0x1: {
-          return exec_sh(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_s(i));
+          if ((i & 0x80000000) == 0x0) return exec_fadd_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+          return illegalInstruction(raw, pc);
         }
         case 0x2: {
-          return exec_sw(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_s(i));
+          if ((i & 0x80000000) == 0x0) return exec_fsub_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+          return illegalInstruction(raw, pc);
         }
-        case 0x3: {
-          return exec_sd(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_s(i));
+        case 0x4: {
+          if ((i & 0x80000000) == 0x0) return exec_fmul_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+          return illegalInstruction(raw, pc);
+        }
+        case 0x6: {
+          if ((i & 0x80000000) == 0x0) return exec_fdiv_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+          return illegalInstruction(raw, pc);
+        }
+        case 0x8: {
+          switch ((i >>> 31) & 0x1) {
+            case 0x0: {
+              return exec_fsgnjn_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+            }
+            case 0x1: {
+              return exec_flt_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+            }
+          }
+          return illegalInstruction(raw, pc);
+        }
+        case 0xa: {
+          if ((i & 0x80000000) == 0x0) return exec_fmax_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+          return illegalInstruction(raw, pc);
         }
       }
       return illegalInstruction(raw, pc);
     }
-    case 0x27: {
-      switch ((i >>> 12) & 0x7) {
-        case 0x2: {
-          return exec_fsw(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_s(i));
-        }
-        case 0x3: {
-          return exec_fsd(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_s(i));
-        }
-      }
-      return illegalInstruction(raw, pc);
+    case 0x38:
+    case 0x138:
+    case 0x238:
+    case 0x338:
+    {
+      return exec_bne(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_b(i));
     }
-    case 0x2f: {
-      switch ((i >>> 12) & 0x7) {
-        case 0x2: {
-          switch ((i >>> 27) & 0x1f) {
+    case 0x3c:
+    case 0x13c:
+    case 0x23c:
+    case 0x33c:
+    {
+      return exec_csrrw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_csr(i));
+    }
+    case 0x40:
+    case 0x140:
+    case 0x240:
+    case 0x340:
+    {
+      return exec_lw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    }
+    case 0x41:
+    case 0x141:
+    case 0x241:
+    case 0x341:
+    {
+      return exec_flw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    }
+    case 0x44:
+    case 0x144:
+    case 0x244:
+    case 0x344:
+    {
+      return exec_slti(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    }
+    case 0x48:
+    case 0x148:
+    case 0x248:
+    case 0x348:
+    {
+      return exec_sw(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_s(i));
+    }
+    case 0x49:
+    case 0x149:
+    case 0x249:
+    case 0x349:
+    {
+      return exec_fsw(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_s(i));
+    }
+    case 0x4b:
+    case 0x24b:
+    {
+      switch ((i >>> 27) & 0x7) {
+        case 0x0: {
+          switch ((i >>> 31) & 0x1) {
             case 0x0: {
               return exec_amoadd_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
             }
             case 0x1: {
-              return exec_amoswap_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
-            }
-            case 0x2: {
-              if ((i & 0x1f00000) == 0x0) return exec_lr_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_aq(i), fld_rl(i));
-              return illegalInstruction(raw, pc);
-            }
-            case 0x3: {
-              return exec_sc_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
-            }
-            case 0x4: {
-              return exec_amoxor_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
-            }
-            case 0x8: {
-              return exec_amoor_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
-            }
-            case 0xc: {
-              return exec_amoand_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
-            }
-            case 0x10: {
               return exec_amomin_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
             }
-            case 0x14: {
+          }
+          return illegalInstruction(raw, pc);
+        }
+        case 0x1: {
+          if ((i & 0x80000000) == 0x0) return exec_amoswap_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+          return illegalInstruction(raw, pc);
+        }
+        case 0x2: {
+          if ((i & 0x81f00000) == 0x0) return exec_lr_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_aq(i), fld_rl(i));
+          return illegalInstruction(raw, pc);
+        }
+        case 0x3: {
+          if ((i & 0x80000000) == 0x0) return exec_sc_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+          return illegalInstruction(raw, pc);
+        }
+        case 0x4: {
+          switch ((i >>> 31) & 0x1) {
+            case 0x0: {
+              return exec_amoxor_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+            }
+            case 0x1: {
               return exec_amomax_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
             }
-            case 0x18: {
-              return exec_amominu_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+          }
+          return illegalInstruction(raw, pc);
+        }
+      }
+      return illegalInstruction(raw, pc);
+    }
+    case 0x4c:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_slt(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x54:
+    {
+      switch ((i >>> 26) & 0xf) {
+        case 0x0: {
+          if ((i & 0x80000000) == 0x0) return exec_fadd_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+          return illegalInstruction(raw, pc);
+        }
+        case 0x2: {
+          if ((i & 0x80000000) == 0x0) return exec_fsub_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+          return illegalInstruction(raw, pc);
+        }
+        case 0x4: {
+          if ((i & 0x80000000) == 0x0) return exec_fmul_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+          return illegalInstruction(raw, pc);
+        }
+        case 0x6: {
+          if ((i & 0x80000000) == 0x0) return exec_fdiv_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+          return illegalInstruction(raw, pc);
+        }
+        case 0x8: {
+          switch ((i >>> 31) & 0x1) {
+            case 0x0: {
+              return exec_fsgnjx_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
             }
-            case 0x1c: {
-              return exec_amomaxu_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+            case 0x1: {
+              return exec_feq_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+            }
+          }
+          return illegalInstruction(raw, pc);
+        }
+      }
+      return illegalInstruction(raw, pc);
+    }
+    case 0x5c:
+    case 0x15c:
+    case 0x25c:
+    case 0x35c:
+    {
+      return exec_csrrs(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_csr(i));
+    }
+    case 0x60:
+    case 0x160:
+    case 0x260:
+    case 0x360:
+    {
+      return exec_ld(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    }
+    case 0x61:
+    case 0x161:
+    case 0x261:
+    case 0x361:
+    {
+      return exec_fld(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    }
+    case 0x64:
+    case 0x164:
+    case 0x264:
+    case 0x364:
+    {
+      return exec_sltiu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    }
+    case 0x68:
+    case 0x168:
+    case 0x268:
+    case 0x368:
+    {
+      return exec_sd(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_s(i));
+    }
+    case 0x69:
+    case 0x169:
+    case 0x269:
+    case 0x369:
+    {
+      return exec_fsd(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_s(i));
+    }
+    case 0x6b:
+    case 0x26b:
+    {
+      switch ((i >>> 27) & 0x7) {
+        case 0x0: {
+          switch ((i >>> 31) & 0x1) {
+            case 0x0: {
+              return exec_amoadd_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+            }
+            case 0x1: {
+              return exec_amomin_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+            }
+          }
+          return illegalInstruction(raw, pc);
+        }
+        case 0x1: {
+          if ((i & 0x80000000) == 0x0) return exec_amoswap_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+          return illegalInstruction(raw, pc);
+        }
+        case 0x2: {
+          if ((i & 0x81f00000) == 0x0) return exec_lr_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_aq(i), fld_rl(i));
+          return illegalInstruction(raw, pc);
+        }
+        case 0x3: {
+          if ((i & 0x80000000) == 0x0) return exec_sc_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+          return illegalInstruction(raw, pc);
+        }
+        case 0x4: {
+          switch ((i >>> 31) & 0x1) {
+            case 0x0: {
+              return exec_amoxor_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+            }
+            case 0x1: {
+              return exec_amomax_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+            }
+          }
+          return illegalInstruction(raw, pc);
+        }
+      }
+      return illegalInstruction(raw, pc);
+    }
+    case 0x6c:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_sltu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x74:
+    case 0x94:
+    case 0xb4:
+    case 0xd4:
+    case 0xf4:
+    {
+      switch ((i >>> 26) & 0xf) {
+        case 0x0: {
+          if ((i & 0x80000000) == 0x0) return exec_fadd_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+          return illegalInstruction(raw, pc);
+        }
+        case 0x2: {
+          if ((i & 0x80000000) == 0x0) return exec_fsub_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+          return illegalInstruction(raw, pc);
+        }
+        case 0x4: {
+          if ((i & 0x80000000) == 0x0) return exec_fmul_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+          return illegalInstruction(raw, pc);
+        }
+        case 0x6: {
+          if ((i & 0x80000000) == 0x0) return exec_fdiv_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+          return illegalInstruction(raw, pc);
+        }
+      }
+      return illegalInstruction(raw, pc);
+    }
+    case 0x7c:
+    case 0x17c:
+    case 0x27c:
+    case 0x37c:
+    {
+      return exec_csrrc(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_csr(i));
+    }
+    case 0x80:
+    case 0x180:
+    case 0x280:
+    case 0x380:
+    {
+      return exec_lbu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    }
+    case 0x84:
+    case 0x184:
+    case 0x284:
+    case 0x384:
+    {
+      return exec_xori(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    }
+    case 0x8c:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_xor(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x98:
+    case 0x198:
+    case 0x298:
+    case 0x398:
+    {
+      return exec_blt(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_b(i));
+    }
+    case 0xa0:
+    case 0x1a0:
+    case 0x2a0:
+    case 0x3a0:
+    {
+      return exec_lhu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    }
+    case 0xa4:
+    case 0x2a4:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_srli(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_shamt(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0xa6:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_srliw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_shamtw(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0xac:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_srl(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0xae:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_srlw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0xb8:
+    case 0x1b8:
+    case 0x2b8:
+    case 0x3b8:
+    {
+      return exec_bge(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_b(i));
+    }
+    case 0xbc:
+    case 0x1bc:
+    case 0x2bc:
+    case 0x3bc:
+    {
+      return exec_csrrwi(raw, pc, npc, fld_rd(i), fld_zimm(i), fld_csr(i));
+    }
+    case 0xc0:
+    case 0x1c0:
+    case 0x2c0:
+    case 0x3c0:
+    {
+      return exec_lwu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    }
+    case 0xc4:
+    case 0x1c4:
+    case 0x2c4:
+    case 0x3c4:
+    {
+      return exec_ori(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    }
+    case 0xcc:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_or(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0xd8:
+    case 0x1d8:
+    case 0x2d8:
+    case 0x3d8:
+    {
+      return exec_bltu(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_b(i));
+    }
+    case 0xdc:
+    case 0x1dc:
+    case 0x2dc:
+    case 0x3dc:
+    {
+      return exec_csrrsi(raw, pc, npc, fld_rd(i), fld_zimm(i), fld_csr(i));
+    }
+    case 0xe4:
+    case 0x1e4:
+    case 0x2e4:
+    case 0x3e4:
+    {
+      return exec_andi(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    }
+    case 0xec:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_and(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0xf8:
+    case 0x1f8:
+    case 0x2f8:
+    case 0x3f8:
+    {
+      return exec_bgeu(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_b(i));
+    }
+    case 0xfc:
+    case 0x1fc:
+    case 0x2fc:
+    case 0x3fc:
+    {
+      return exec_csrrci(raw, pc, npc, fld_rd(i), fld_zimm(i), fld_csr(i));
+    }
+    case 0x10c:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_sub(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x10e:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_subw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x114:
+    {
+      switch ((i >>> 20) & 0x1f) {
+        case 0x0: {
+          switch ((i >>> 26) & 0xf) {
+            case 0x0: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_w_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+            case 0x4: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_s_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+            case 0x6: {
+              if ((i & 0x80000000) == 0x0) return exec_fsqrt_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+            case 0x8: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fmv_x_w(raw, pc, npc, fld_rd(i), fld_rs1(i));
+              return illegalInstruction(raw, pc);
+            }
+            case 0xc: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fmv_w_x(raw, pc, npc, fld_rd(i), fld_rs1(i));
+              return illegalInstruction(raw, pc);
+            }
+          }
+          return illegalInstruction(raw, pc);
+        }
+        case 0x1: {
+          switch ((i >>> 26) & 0xf) {
+            case 0x0: {
+              switch ((i >>> 31) & 0x1) {
+                case 0x0: {
+                  return exec_fcvt_s_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+                }
+                case 0x1: {
+                  return exec_fcvt_wu_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+                }
+              }
+              return illegalInstruction(raw, pc);
+            }
+            case 0x4: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_s_wu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+          }
+          return illegalInstruction(raw, pc);
+        }
+        case 0x2: {
+          switch ((i >>> 26) & 0xf) {
+            case 0x0: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_l_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+            case 0x4: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_s_l(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
             }
           }
           return illegalInstruction(raw, pc);
         }
         case 0x3: {
-          switch ((i >>> 27) & 0x1f) {
+          switch ((i >>> 26) & 0xf) {
             case 0x0: {
-              return exec_amoadd_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
-            }
-            case 0x1: {
-              return exec_amoswap_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
-            }
-            case 0x2: {
-              if ((i & 0x1f00000) == 0x0) return exec_lr_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_aq(i), fld_rl(i));
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_lu_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
               return illegalInstruction(raw, pc);
             }
-            case 0x3: {
-              return exec_sc_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+            case 0x4: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_s_lu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+          }
+          return illegalInstruction(raw, pc);
+        }
+      }
+      return illegalInstruction(raw, pc);
+    }
+    case 0x134:
+    {
+      switch ((i >>> 20) & 0x1f) {
+        case 0x0: {
+          switch ((i >>> 26) & 0xf) {
+            case 0x0: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_w_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
             }
             case 0x4: {
-              return exec_amoxor_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_s_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+            case 0x6: {
+              if ((i & 0x80000000) == 0x0) return exec_fsqrt_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
             }
             case 0x8: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fclass_s(raw, pc, npc, fld_rd(i), fld_rs1(i));
+              return illegalInstruction(raw, pc);
+            }
+          }
+          return illegalInstruction(raw, pc);
+        }
+        case 0x1: {
+          switch ((i >>> 26) & 0xf) {
+            case 0x0: {
+              switch ((i >>> 31) & 0x1) {
+                case 0x0: {
+                  return exec_fcvt_s_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+                }
+                case 0x1: {
+                  return exec_fcvt_wu_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+                }
+              }
+              return illegalInstruction(raw, pc);
+            }
+            case 0x4: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_s_wu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+          }
+          return illegalInstruction(raw, pc);
+        }
+        case 0x2: {
+          switch ((i >>> 26) & 0xf) {
+            case 0x0: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_l_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+            case 0x4: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_s_l(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+          }
+          return illegalInstruction(raw, pc);
+        }
+        case 0x3: {
+          switch ((i >>> 26) & 0xf) {
+            case 0x0: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_lu_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+            case 0x4: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_s_lu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+          }
+          return illegalInstruction(raw, pc);
+        }
+      }
+      return illegalInstruction(raw, pc);
+    }
+    case 0x14b:
+    case 0x34b:
+    {
+      switch ((i >>> 27) & 0x7) {
+        case 0x0: {
+          switch ((i >>> 31) & 0x1) {
+            case 0x0: {
+              return exec_amoor_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+            }
+            case 0x1: {
+              return exec_amominu_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+            }
+          }
+          return illegalInstruction(raw, pc);
+        }
+        case 0x4: {
+          switch ((i >>> 31) & 0x1) {
+            case 0x0: {
+              return exec_amoand_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+            }
+            case 0x1: {
+              return exec_amomaxu_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+            }
+          }
+          return illegalInstruction(raw, pc);
+        }
+      }
+      return illegalInstruction(raw, pc);
+    }
+    case 0x154:
+    case 0x174:
+    case 0x194:
+    case 0x1b4:
+    case 0x1d4:
+    case 0x1f4:
+    {
+      switch ((i >>> 20) & 0x1f) {
+        case 0x0: {
+          switch ((i >>> 26) & 0xf) {
+            case 0x0: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_w_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+            case 0x4: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_s_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+            case 0x6: {
+              if ((i & 0x80000000) == 0x0) return exec_fsqrt_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+          }
+          return illegalInstruction(raw, pc);
+        }
+        case 0x1: {
+          switch ((i >>> 26) & 0xf) {
+            case 0x0: {
+              switch ((i >>> 31) & 0x1) {
+                case 0x0: {
+                  return exec_fcvt_s_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+                }
+                case 0x1: {
+                  return exec_fcvt_wu_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+                }
+              }
+              return illegalInstruction(raw, pc);
+            }
+            case 0x4: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_s_wu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+          }
+          return illegalInstruction(raw, pc);
+        }
+        case 0x2: {
+          switch ((i >>> 26) & 0xf) {
+            case 0x0: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_l_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+            case 0x4: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_s_l(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+          }
+          return illegalInstruction(raw, pc);
+        }
+        case 0x3: {
+          switch ((i >>> 26) & 0xf) {
+            case 0x0: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_lu_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+            case 0x4: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_s_lu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+          }
+          return illegalInstruction(raw, pc);
+        }
+      }
+      return illegalInstruction(raw, pc);
+    }
+    case 0x16b:
+    case 0x36b:
+    {
+      switch ((i >>> 27) & 0x7) {
+        case 0x0: {
+          switch ((i >>> 31) & 0x1) {
+            case 0x0: {
               return exec_amoor_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
             }
-            case 0xc: {
-              return exec_amoand_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
-            }
-            case 0x10: {
-              return exec_amomin_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
-            }
-            case 0x14: {
-              return exec_amomax_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
-            }
-            case 0x18: {
+            case 0x1: {
               return exec_amominu_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
             }
-            case 0x1c: {
+          }
+          return illegalInstruction(raw, pc);
+        }
+        case 0x4: {
+          switch ((i >>> 31) & 0x1) {
+            case 0x0: {
+              return exec_amoand_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+            }
+            case 0x1: {
               return exec_amomaxu_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
             }
           }
@@ -470,568 +1315,530 @@ import {
       }
       return illegalInstruction(raw, pc);
     }
-    case 0x33: {
-      switch ((i >>> 12) & 0x7) {
+    case 0x1a4:
+    case 0x3a4:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_srai(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_shamt(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x1a6:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_sraiw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_shamtw(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x1ac:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_sra(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x1ae:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_sraw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x20c:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_mul(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x20e:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_mulw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x210:
+    case 0x230:
+    case 0x250:
+    case 0x270:
+    case 0x290:
+    case 0x2b0:
+    case 0x2d0:
+    case 0x2f0:
+    case 0x310:
+    case 0x330:
+    case 0x350:
+    case 0x370:
+    case 0x390:
+    case 0x3b0:
+    case 0x3d0:
+    case 0x3f0:
+    {
+      if ((i & 0x4000000) == 0x0) return exec_fmadd_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x211:
+    case 0x231:
+    case 0x251:
+    case 0x271:
+    case 0x291:
+    case 0x2b1:
+    case 0x2d1:
+    case 0x2f1:
+    case 0x311:
+    case 0x331:
+    case 0x351:
+    case 0x371:
+    case 0x391:
+    case 0x3b1:
+    case 0x3d1:
+    case 0x3f1:
+    {
+      if ((i & 0x4000000) == 0x0) return exec_fmsub_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x212:
+    case 0x232:
+    case 0x252:
+    case 0x272:
+    case 0x292:
+    case 0x2b2:
+    case 0x2d2:
+    case 0x2f2:
+    case 0x312:
+    case 0x332:
+    case 0x352:
+    case 0x372:
+    case 0x392:
+    case 0x3b2:
+    case 0x3d2:
+    case 0x3f2:
+    {
+      if ((i & 0x4000000) == 0x0) return exec_fnmsub_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x213:
+    case 0x233:
+    case 0x253:
+    case 0x273:
+    case 0x293:
+    case 0x2b3:
+    case 0x2d3:
+    case 0x2f3:
+    case 0x313:
+    case 0x333:
+    case 0x353:
+    case 0x373:
+    case 0x393:
+    case 0x3b3:
+    case 0x3d3:
+    case 0x3f3:
+    {
+      if ((i & 0x4000000) == 0x0) return exec_fnmadd_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x214:
+    {
+      switch ((i >>> 26) & 0xf) {
         case 0x0: {
-          switch ((i >>> 25) & 0x3) {
-            case 0x0: {
-              switch ((i >>> 27) & 0x1f) {
-                case 0x0: {
-                  return exec_add(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-                }
-                case 0x8: {
-                  return exec_sub(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-                }
-              }
-              return illegalInstruction(raw, pc);
-            }
-            case 0x1: {
-              if ((i & 0xf8000000) == 0x0) return exec_mul(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-              return illegalInstruction(raw, pc);
-            }
-          }
-          return illegalInstruction(raw, pc);
-        }
-        case 0x1: {
-          switch ((i >>> 25) & 0x3) {
-            case 0x0: {
-              if ((i & 0xf8000000) == 0x0) return exec_sll(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-              return illegalInstruction(raw, pc);
-            }
-            case 0x1: {
-              if ((i & 0xf8000000) == 0x0) return exec_mulh(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-              return illegalInstruction(raw, pc);
-            }
-          }
+          if ((i & 0x80000000) == 0x0) return exec_fadd_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
           return illegalInstruction(raw, pc);
         }
         case 0x2: {
-          switch ((i >>> 25) & 0x3) {
-            case 0x0: {
-              if ((i & 0xf8000000) == 0x0) return exec_slt(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-              return illegalInstruction(raw, pc);
-            }
-            case 0x1: {
-              if ((i & 0xf8000000) == 0x0) return exec_mulhsu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-              return illegalInstruction(raw, pc);
-            }
-          }
-          return illegalInstruction(raw, pc);
-        }
-        case 0x3: {
-          switch ((i >>> 25) & 0x3) {
-            case 0x0: {
-              if ((i & 0xf8000000) == 0x0) return exec_sltu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-              return illegalInstruction(raw, pc);
-            }
-            case 0x1: {
-              if ((i & 0xf8000000) == 0x0) return exec_mulhu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-              return illegalInstruction(raw, pc);
-            }
-          }
+          if ((i & 0x80000000) == 0x0) return exec_fsub_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
           return illegalInstruction(raw, pc);
         }
         case 0x4: {
-          switch ((i >>> 25) & 0x3) {
-            case 0x0: {
-              if ((i & 0xf8000000) == 0x0) return exec_xor(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-              return illegalInstruction(raw, pc);
-            }
-            case 0x1: {
-              if ((i & 0xf8000000) == 0x0) return exec_div(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-              return illegalInstruction(raw, pc);
-            }
-          }
-          return illegalInstruction(raw, pc);
-        }
-        case 0x5: {
-          switch ((i >>> 25) & 0x3) {
-            case 0x0: {
-              switch ((i >>> 27) & 0x1f) {
-                case 0x0: {
-                  return exec_srl(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-                }
-                case 0x8: {
-                  return exec_sra(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-                }
-              }
-              return illegalInstruction(raw, pc);
-            }
-            case 0x1: {
-              if ((i & 0xf8000000) == 0x0) return exec_divu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-              return illegalInstruction(raw, pc);
-            }
-          }
+          if ((i & 0x80000000) == 0x0) return exec_fmul_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
           return illegalInstruction(raw, pc);
         }
         case 0x6: {
-          switch ((i >>> 25) & 0x3) {
+          if ((i & 0x80000000) == 0x0) return exec_fdiv_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+          return illegalInstruction(raw, pc);
+        }
+        case 0x8: {
+          switch ((i >>> 31) & 0x1) {
             case 0x0: {
-              if ((i & 0xf8000000) == 0x0) return exec_or(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-              return illegalInstruction(raw, pc);
+              return exec_fsgnj_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
             }
             case 0x1: {
-              if ((i & 0xf8000000) == 0x0) return exec_rem(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-              return illegalInstruction(raw, pc);
+              return exec_fle_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
             }
           }
           return illegalInstruction(raw, pc);
         }
-        case 0x7: {
-          switch ((i >>> 25) & 0x3) {
-            case 0x0: {
-              if ((i & 0xf8000000) == 0x0) return exec_and(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-              return illegalInstruction(raw, pc);
-            }
-            case 0x1: {
-              if ((i & 0xf8000000) == 0x0) return exec_remu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-              return illegalInstruction(raw, pc);
-            }
-          }
+        case 0xa: {
+          if ((i & 0x80000000) == 0x0) return exec_fmin_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
           return illegalInstruction(raw, pc);
         }
       }
       return illegalInstruction(raw, pc);
     }
-    case 0x37: {
-      return exec_lui(raw, pc, npc, fld_rd(i), fld_imm_u(i));
+    case 0x21c:
+    {
+      if ((i & 0xbc000f80) == 0x10000000) return exec_sfence_vma(raw, pc, npc, fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
     }
-    case 0x3b: {
-      switch ((i >>> 12) & 0x7) {
+    case 0x22c:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_mulh(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x234:
+    {
+      switch ((i >>> 26) & 0xf) {
         case 0x0: {
-          switch ((i >>> 25) & 0x3) {
-            case 0x0: {
-              switch ((i >>> 27) & 0x1f) {
-                case 0x0: {
-                  return exec_addw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-                }
-                case 0x8: {
-                  return exec_subw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-                }
-              }
-              return illegalInstruction(raw, pc);
-            }
-            case 0x1: {
-              if ((i & 0xf8000000) == 0x0) return exec_mulw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-              return illegalInstruction(raw, pc);
-            }
-          }
+          if ((i & 0x80000000) == 0x0) return exec_fadd_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
           return illegalInstruction(raw, pc);
         }
-        case 0x1: {
-          if ((i & 0xfe000000) == 0x0) return exec_sllw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+        case 0x2: {
+          if ((i & 0x80000000) == 0x0) return exec_fsub_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
           return illegalInstruction(raw, pc);
         }
         case 0x4: {
-          if ((i & 0xfe000000) == 0x2000000) return exec_divw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-          return illegalInstruction(raw, pc);
-        }
-        case 0x5: {
-          switch ((i >>> 25) & 0x3) {
-            case 0x0: {
-              switch ((i >>> 27) & 0x1f) {
-                case 0x0: {
-                  return exec_srlw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-                }
-                case 0x8: {
-                  return exec_sraw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-                }
-              }
-              return illegalInstruction(raw, pc);
-            }
-            case 0x1: {
-              if ((i & 0xf8000000) == 0x0) return exec_divuw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-              return illegalInstruction(raw, pc);
-            }
-          }
+          if ((i & 0x80000000) == 0x0) return exec_fmul_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
           return illegalInstruction(raw, pc);
         }
         case 0x6: {
-          if ((i & 0xfe000000) == 0x2000000) return exec_remw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+          if ((i & 0x80000000) == 0x0) return exec_fdiv_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
           return illegalInstruction(raw, pc);
         }
-        case 0x7: {
-          if ((i & 0xfe000000) == 0x2000000) return exec_remuw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-          return illegalInstruction(raw, pc);
-        }
-      }
-      return illegalInstruction(raw, pc);
-    }
-    case 0x43: {
-      switch ((i >>> 25) & 0x3) {
-        case 0x0: {
-          return exec_fmadd_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
-        }
-        case 0x1: {
-          return exec_fmadd_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
-        }
-      }
-      return illegalInstruction(raw, pc);
-    }
-    case 0x47: {
-      switch ((i >>> 25) & 0x3) {
-        case 0x0: {
-          return exec_fmsub_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
-        }
-        case 0x1: {
-          return exec_fmsub_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
-        }
-      }
-      return illegalInstruction(raw, pc);
-    }
-    case 0x4b: {
-      switch ((i >>> 25) & 0x3) {
-        case 0x0: {
-          return exec_fnmsub_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
-        }
-        case 0x1: {
-          return exec_fnmsub_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
-        }
-      }
-      return illegalInstruction(raw, pc);
-    }
-    case 0x4f: {
-      switch ((i >>> 25) & 0x3) {
-        case 0x0: {
-          return exec_fnmadd_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
-        }
-        case 0x1: {
-          return exec_fnmadd_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
-        }
-      }
-      return illegalInstruction(raw, pc);
-    }
-    case 0x53: {
-      switch ((i >>> 25) & 0x3) {
-        case 0x0: {
-          switch ((i >>> 27) & 0x1f) {
+        case 0x8: {
+          switch ((i >>> 31) & 0x1) {
             case 0x0: {
-              return exec_fadd_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+              return exec_fsgnjn_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
             }
             case 0x1: {
-              return exec_fsub_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-            }
-            case 0x2: {
-              return exec_fmul_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-            }
-            case 0x3: {
-              return exec_fdiv_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-            }
-            case 0x4: {
-              switch ((i >>> 12) & 0x7) {
-                case 0x0: {
-                  return exec_fsgnj_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-                }
-                case 0x1: {
-                  return exec_fsgnjn_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-                }
-                case 0x2: {
-                  return exec_fsgnjx_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-                }
-              }
-              return illegalInstruction(raw, pc);
-            }
-            case 0x5: {
-              switch ((i >>> 12) & 0x7) {
-                case 0x0: {
-                  return exec_fmin_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-                }
-                case 0x1: {
-                  return exec_fmax_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-                }
-              }
-              return illegalInstruction(raw, pc);
-            }
-            case 0x8: {
-              if ((i & 0x1f00000) == 0x100000) return exec_fcvt_s_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
-            }
-            case 0xb: {
-              if ((i & 0x1f00000) == 0x0) return exec_fsqrt_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
-            }
-            case 0x14: {
-              switch ((i >>> 12) & 0x7) {
-                case 0x0: {
-                  return exec_fle_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-                }
-                case 0x1: {
-                  return exec_flt_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-                }
-                case 0x2: {
-                  return exec_feq_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-                }
-              }
-              return illegalInstruction(raw, pc);
-            }
-            case 0x18: {
-              switch ((i >>> 20) & 0x1f) {
-                case 0x0: {
-                  return exec_fcvt_w_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-                }
-                case 0x1: {
-                  return exec_fcvt_wu_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-                }
-                case 0x2: {
-                  return exec_fcvt_l_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-                }
-                case 0x3: {
-                  return exec_fcvt_lu_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-                }
-              }
-              return illegalInstruction(raw, pc);
-            }
-            case 0x1a: {
-              switch ((i >>> 20) & 0x1f) {
-                case 0x0: {
-                  return exec_fcvt_s_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-                }
-                case 0x1: {
-                  return exec_fcvt_s_wu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-                }
-                case 0x2: {
-                  return exec_fcvt_s_l(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-                }
-                case 0x3: {
-                  return exec_fcvt_s_lu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-                }
-              }
-              return illegalInstruction(raw, pc);
-            }
-            case 0x1c: {
-              switch ((i >>> 12) & 0x7) {
-                case 0x0: {
-                  if ((i & 0x1f00000) == 0x0) return exec_fmv_x_w(raw, pc, npc, fld_rd(i), fld_rs1(i));
-                  return illegalInstruction(raw, pc);
-                }
-                case 0x1: {
-                  if ((i & 0x1f00000) == 0x0) return exec_fclass_s(raw, pc, npc, fld_rd(i), fld_rs1(i));
-                  return illegalInstruction(raw, pc);
-                }
-              }
-              return illegalInstruction(raw, pc);
-            }
-            case 0x1e: {
-              if ((i & 0x1f07000) == 0x0) return exec_fmv_w_x(raw, pc, npc, fld_rd(i), fld_rs1(i));
-              return illegalInstruction(raw, pc);
+              return exec_flt_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
             }
           }
           return illegalInstruction(raw, pc);
         }
-        case 0x1: {
-          switch ((i >>> 27) & 0x1f) {
+        case 0xa: {
+          if ((i & 0x80000000) == 0x0) return exec_fmax_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+          return illegalInstruction(raw, pc);
+        }
+      }
+      return illegalInstruction(raw, pc);
+    }
+    case 0x24c:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_mulhsu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x254:
+    {
+      switch ((i >>> 26) & 0xf) {
+        case 0x0: {
+          if ((i & 0x80000000) == 0x0) return exec_fadd_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+          return illegalInstruction(raw, pc);
+        }
+        case 0x2: {
+          if ((i & 0x80000000) == 0x0) return exec_fsub_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+          return illegalInstruction(raw, pc);
+        }
+        case 0x4: {
+          if ((i & 0x80000000) == 0x0) return exec_fmul_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+          return illegalInstruction(raw, pc);
+        }
+        case 0x6: {
+          if ((i & 0x80000000) == 0x0) return exec_fdiv_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+          return illegalInstruction(raw, pc);
+        }
+        case 0x8: {
+          switch ((i >>> 31) & 0x1) {
             case 0x0: {
-              return exec_fadd_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+              return exec_fsgnjx_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
             }
             case 0x1: {
-              return exec_fsub_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+              return exec_feq_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
             }
-            case 0x2: {
-              return exec_fmul_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-            }
-            case 0x3: {
-              return exec_fdiv_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-            }
-            case 0x4: {
-              switch ((i >>> 12) & 0x7) {
+          }
+          return illegalInstruction(raw, pc);
+        }
+      }
+      return illegalInstruction(raw, pc);
+    }
+    case 0x26c:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_mulhu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x274:
+    case 0x294:
+    case 0x2b4:
+    case 0x2d4:
+    case 0x2f4:
+    {
+      switch ((i >>> 26) & 0xf) {
+        case 0x0: {
+          if ((i & 0x80000000) == 0x0) return exec_fadd_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+          return illegalInstruction(raw, pc);
+        }
+        case 0x2: {
+          if ((i & 0x80000000) == 0x0) return exec_fsub_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+          return illegalInstruction(raw, pc);
+        }
+        case 0x4: {
+          if ((i & 0x80000000) == 0x0) return exec_fmul_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+          return illegalInstruction(raw, pc);
+        }
+        case 0x6: {
+          if ((i & 0x80000000) == 0x0) return exec_fdiv_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+          return illegalInstruction(raw, pc);
+        }
+      }
+      return illegalInstruction(raw, pc);
+    }
+    case 0x28c:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_div(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x28e:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_divw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x2ac:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_divu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x2ae:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_divuw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x2cc:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_rem(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x2ce:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_remw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x2ec:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_remu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x2ee:
+    {
+      if ((i & 0xbc000000) == 0x0) return exec_remuw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+      return illegalInstruction(raw, pc);
+    }
+    case 0x314:
+    {
+      switch ((i >>> 20) & 0x1f) {
+        case 0x0: {
+          switch ((i >>> 26) & 0xf) {
+            case 0x0: {
+              switch ((i >>> 31) & 0x1) {
                 case 0x0: {
-                  return exec_fsgnj_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+                  return exec_fcvt_d_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
                 }
                 case 0x1: {
-                  return exec_fsgnjn_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-                }
-                case 0x2: {
-                  return exec_fsgnjx_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-                }
-              }
-              return illegalInstruction(raw, pc);
-            }
-            case 0x5: {
-              switch ((i >>> 12) & 0x7) {
-                case 0x0: {
-                  return exec_fmin_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-                }
-                case 0x1: {
-                  return exec_fmax_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-                }
-              }
-              return illegalInstruction(raw, pc);
-            }
-            case 0x8: {
-              if ((i & 0x1f00000) == 0x0) return exec_fcvt_d_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
-            }
-            case 0xb: {
-              if ((i & 0x1f00000) == 0x0) return exec_fsqrt_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
-            }
-            case 0x14: {
-              switch ((i >>> 12) & 0x7) {
-                case 0x0: {
-                  return exec_fle_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-                }
-                case 0x1: {
-                  return exec_flt_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-                }
-                case 0x2: {
-                  return exec_feq_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-                }
-              }
-              return illegalInstruction(raw, pc);
-            }
-            case 0x18: {
-              switch ((i >>> 20) & 0x1f) {
-                case 0x0: {
                   return exec_fcvt_w_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
                 }
-                case 0x1: {
-                  return exec_fcvt_wu_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-                }
-                case 0x2: {
-                  return exec_fcvt_l_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-                }
-                case 0x3: {
-                  return exec_fcvt_lu_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-                }
               }
               return illegalInstruction(raw, pc);
             }
-            case 0x1a: {
-              switch ((i >>> 20) & 0x1f) {
-                case 0x0: {
-                  return exec_fcvt_d_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-                }
-                case 0x1: {
-                  return exec_fcvt_d_wu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-                }
-                case 0x2: {
-                  return exec_fcvt_d_l(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-                }
-                case 0x3: {
-                  return exec_fcvt_d_lu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-                }
-              }
+            case 0x4: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_d_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
               return illegalInstruction(raw, pc);
             }
-            case 0x1c: {
-              switch ((i >>> 12) & 0x7) {
-                case 0x0: {
-                  if ((i & 0x1f00000) == 0x0) return exec_fmv_x_d(raw, pc, npc, fld_rd(i), fld_rs1(i));
-                  return illegalInstruction(raw, pc);
-                }
-                case 0x1: {
-                  if ((i & 0x1f00000) == 0x0) return exec_fclass_d(raw, pc, npc, fld_rd(i), fld_rs1(i));
-                  return illegalInstruction(raw, pc);
-                }
-              }
+            case 0x6: {
+              if ((i & 0x80000000) == 0x0) return exec_fsqrt_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
               return illegalInstruction(raw, pc);
             }
-            case 0x1e: {
-              if ((i & 0x1f07000) == 0x0) return exec_fmv_d_x(raw, pc, npc, fld_rd(i), fld_rs1(i));
+            case 0x8: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fmv_x_d(raw, pc, npc, fld_rd(i), fld_rs1(i));
+              return illegalInstruction(raw, pc);
+            }
+            case 0xc: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fmv_d_x(raw, pc, npc, fld_rd(i), fld_rs1(i));
               return illegalInstruction(raw, pc);
             }
           }
           return illegalInstruction(raw, pc);
         }
-      }
-      return illegalInstruction(raw, pc);
-    }
-    case 0x63: {
-      switch ((i >>> 12) & 0x7) {
-        case 0x0: {
-          return exec_beq(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_b(i));
-        }
         case 0x1: {
-          return exec_bne(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_b(i));
-        }
-        case 0x4: {
-          return exec_blt(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_b(i));
-        }
-        case 0x5: {
-          return exec_bge(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_b(i));
-        }
-        case 0x6: {
-          return exec_bltu(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_b(i));
-        }
-        case 0x7: {
-          return exec_bgeu(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_b(i));
-        }
-      }
-      return illegalInstruction(raw, pc);
-    }
-    case 0x67: {
-      if ((i & 0x7000) == 0x0) return exec_jalr(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
-      return illegalInstruction(raw, pc);
-    }
-    case 0x6f: {
-      return exec_jal(raw, pc, npc, fld_rd(i), fld_imm_j(i));
-    }
-    case 0x73: {
-      switch ((i >>> 12) & 0x7) {
-        case 0x0: {
-          switch ((i >>> 25) & 0x3) {
+          switch ((i >>> 26) & 0xf) {
             case 0x0: {
-              switch ((i >>> 20) & 0x1f) {
-                case 0x0: {
-                  if ((i & 0xf80f8f80) == 0x0) return exec_ecall(raw, pc, npc);
-                  return illegalInstruction(raw, pc);
-                }
-                case 0x1: {
-                  if ((i & 0xf80f8f80) == 0x0) return exec_ebreak(raw, pc, npc);
-                  return illegalInstruction(raw, pc);
-                }
-                case 0x2: {
-                  switch ((i >>> 7) & 0x1f) {
-                    case 0x0: {
-                      switch ((i >>> 15) & 0x1f) {
-                        case 0x0: {
-                          switch ((i >>> 27) & 0x1f) {
-                            case 0x2: {
-                              return exec_sret(raw, pc, npc);
-                            }
-                            case 0x6: {
-                              return exec_mret(raw, pc, npc);
-                            }
-                          }
-                          return illegalInstruction(raw, pc);
-                        }
-                      }
-                      return illegalInstruction(raw, pc);
-                    }
-                  }
-                  return illegalInstruction(raw, pc);
-                }
-                case 0x5: {
-                  if ((i & 0xf80f8f80) == 0x10000000) return exec_wfi(raw, pc, npc);
-                  return illegalInstruction(raw, pc);
-                }
-              }
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_wu_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
               return illegalInstruction(raw, pc);
             }
-            case 0x1: {
-              if ((i & 0xf8000f80) == 0x10000000) return exec_sfence_vma(raw, pc, npc, fld_rs1(i), fld_rs2(i));
+            case 0x4: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_d_wu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
               return illegalInstruction(raw, pc);
             }
           }
           return illegalInstruction(raw, pc);
-        }
-        case 0x1: {
-          return exec_csrrw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_csr(i));
         }
         case 0x2: {
-          return exec_csrrs(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_csr(i));
+          switch ((i >>> 26) & 0xf) {
+            case 0x0: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_l_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+            case 0x4: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_d_l(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+          }
+          return illegalInstruction(raw, pc);
         }
         case 0x3: {
-          return exec_csrrc(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_csr(i));
+          switch ((i >>> 26) & 0xf) {
+            case 0x0: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_lu_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+            case 0x4: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_d_lu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+          }
+          return illegalInstruction(raw, pc);
         }
-        case 0x5: {
-          return exec_csrrwi(raw, pc, npc, fld_rd(i), fld_zimm(i), fld_csr(i));
+      }
+      return illegalInstruction(raw, pc);
+    }
+    case 0x334:
+    {
+      switch ((i >>> 20) & 0x1f) {
+        case 0x0: {
+          switch ((i >>> 26) & 0xf) {
+            case 0x0: {
+              switch ((i >>> 31) & 0x1) {
+                case 0x0: {
+                  return exec_fcvt_d_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+                }
+                case 0x1: {
+                  return exec_fcvt_w_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+                }
+              }
+              return illegalInstruction(raw, pc);
+            }
+            case 0x4: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_d_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+            case 0x6: {
+              if ((i & 0x80000000) == 0x0) return exec_fsqrt_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+            case 0x8: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fclass_d(raw, pc, npc, fld_rd(i), fld_rs1(i));
+              return illegalInstruction(raw, pc);
+            }
+          }
+          return illegalInstruction(raw, pc);
         }
-        case 0x6: {
-          return exec_csrrsi(raw, pc, npc, fld_rd(i), fld_zimm(i), fld_csr(i));
+        case 0x1: {
+          switch ((i >>> 26) & 0xf) {
+            case 0x0: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_wu_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+            case 0x4: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_d_wu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+          }
+          return illegalInstruction(raw, pc);
         }
-        case 0x7: {
-          return exec_csrrci(raw, pc, npc, fld_rd(i), fld_zimm(i), fld_csr(i));
+        case 0x2: {
+          switch ((i >>> 26) & 0xf) {
+            case 0x0: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_l_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+            case 0x4: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_d_l(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+          }
+          return illegalInstruction(raw, pc);
+        }
+        case 0x3: {
+          switch ((i >>> 26) & 0xf) {
+            case 0x0: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_lu_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+            case 0x4: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_d_lu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+          }
+          return illegalInstruction(raw, pc);
+        }
+      }
+      return illegalInstruction(raw, pc);
+    }
+    case 0x354:
+    case 0x374:
+    case 0x394:
+    case 0x3b4:
+    case 0x3d4:
+    case 0x3f4:
+    {
+      switch ((i >>> 20) & 0x1f) {
+        case 0x0: {
+          switch ((i >>> 26) & 0xf) {
+            case 0x0: {
+              switch ((i >>> 31) & 0x1) {
+                case 0x0: {
+                  return exec_fcvt_d_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+                }
+                case 0x1: {
+                  return exec_fcvt_w_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+                }
+              }
+              return illegalInstruction(raw, pc);
+            }
+            case 0x4: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_d_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+            case 0x6: {
+              if ((i & 0x80000000) == 0x0) return exec_fsqrt_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+          }
+          return illegalInstruction(raw, pc);
+        }
+        case 0x1: {
+          switch ((i >>> 26) & 0xf) {
+            case 0x0: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_wu_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+            case 0x4: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_d_wu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+          }
+          return illegalInstruction(raw, pc);
+        }
+        case 0x2: {
+          switch ((i >>> 26) & 0xf) {
+            case 0x0: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_l_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+            case 0x4: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_d_l(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+          }
+          return illegalInstruction(raw, pc);
+        }
+        case 0x3: {
+          switch ((i >>> 26) & 0xf) {
+            case 0x0: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_lu_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+            case 0x4: {
+              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_d_lu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+              return illegalInstruction(raw, pc);
+            }
+          }
+          return illegalInstruction(raw, pc);
         }
       }
       return illegalInstruction(raw, pc);
@@ -1039,6 +1846,9 @@ import {
   }
   return illegalInstruction(raw, pc);
 }
+
+/** What an illegal compressed word expands to: opcode 0x7f (reserved), so dispatch rejects it. */
+export const ILLEGAL_EXPANSION: u32 = 0xffffffff;
 
 @inline function c_rd(h: u32): i32 {
   return <i32>((h >>> 7) & 0x1f);

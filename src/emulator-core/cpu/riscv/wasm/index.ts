@@ -13,8 +13,15 @@ import { curHart, setCurHart, tlbFlushAll, tlbFlushEveryHart, updateTlbBases } f
 import { PMPADDR_MASK, pmpUpdateLocked } from './pmp';
 import { effectiveMipAt } from './trap';
 import { csrMissing, csrRead, csrWrite, instretLive } from './csr';
-import { expand16 } from './decode.gen';
+import { ILLEGAL_EXPANSION, expand16 } from './decode.gen';
 import { lastRetired, runSlice } from './run';
+import { counterValue, resetCounters } from './counters';
+
+export { resetCounters };
+/** A slow-path counter (counters.ts); f64 so that reading it allocates no BigInt. */
+export function perfCounter(i: u32): f64 {
+  return <f64>counterValue(i);
+}
 
 let running: bool = false;
 let lastRunHart: u32 = 0;
@@ -46,7 +53,10 @@ export function init(ramBase: u64, ramSize: u64, romBase: u64, romSize: u64, har
   if (<u64>memory.size() << 16 < memoryBytes(ramSize)) return INIT_MEMORY_TOO_SMALL;
   if (<u32>__heap_base > MEM_STATE) return INIT_STATIC_DATA_OVERLAP;
   configure(ramBase, ramSize, romBase, romSize, harts, builtin);
-  for (let h: u32 = 0; h < 0x10000; h++) store<u32>(MEM_RVC + (h << 2), expand16(h));
+  for (let h: u32 = 0; h < 0x10000; h++) {
+    const x = expand16(h);
+    store<u32>(MEM_RVC + (h << 2), x ? x : ILLEGAL_EXPANSION);
+  }
   memory.fill(MEM_STATE, 0, STATE_SIZE);
   memory.fill(MEM_SLOTS, 0, MAX_HARTS * STATE_SIZE);
   setCurHart(0);

@@ -8,6 +8,7 @@ import { SLOW_FAULT, excCause, excTval, memFault, slowEvent, stopAt } from './gl
 import { accessFaultCause, tlbLookup, tlbR, tlbW, tlbX, xlate } from './mmu';
 import { isRamHost, memHost, physOk, physRead, physWrite, ramHost } from './phys';
 import { takeTrap } from './trap';
+import { C_FETCH_SLOW, C_LOAD_SLOW, C_STORE_SLOW, count } from './counters';
 
 /**
  * Host address for an aligned access of `size` bytes at va in `table`, or 0 on a miss. The tag
@@ -37,6 +38,7 @@ export function slowExit(pc: u64, npc: u64): u64 {
 
 /** Loads size bytes at va (zero-extended); on a fault returns 0 with slowEvent = SLOW_FAULT. */
 export function loadSlow(va: u64, size: u32): u64 {
+  count(C_LOAD_SLOW);
   const inPage = <u32>(va & 0xfff);
   if (inPage + size > 4096) {
     // Crosses a page: byte by byte, each through its own translation.
@@ -68,6 +70,7 @@ export function loadSlow(va: u64, size: u32): u64 {
 
 /** Stores size bytes of v at va; on a fault nothing is written and slowEvent = SLOW_FAULT. */
 export function storeSlow(va: u64, v: u64, size: u32): void {
+  count(C_STORE_SLOW);
   const inPage = <u32>(va & 0xfff);
   if (inPage + size > 4096) {
     // Crosses a page: check both pages before writing anything (precise faults).
@@ -168,6 +171,7 @@ function fetchHalf(va: u64): u32 {
 
 /** Fetches the instruction at pc (16 or 32 bits) and sets up the code page cache. */
 export function fetchSlow(pc: u64): u32 {
+  count(C_FETCH_SLOW);
   fetchLimit = 0;
   let h = tlbLookup(tlbX, pc);
   if (!h) {

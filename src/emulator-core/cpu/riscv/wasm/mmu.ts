@@ -25,6 +25,7 @@ import {
 import { memFault, slowEvent, SLOW_FAULT } from './globals';
 import { ramHost, romHost } from './phys';
 import { pmpAllows, pmpPerm } from './pmp';
+import { C_FLUSH_ALL, C_FLUSH_PAGE, C_XLATE, count } from './counters';
 
 export const CTX_U: u32 = 0;
 export const CTX_S: u32 = 1;
@@ -74,6 +75,7 @@ export function tlbFlushAll(): void {
 
 /** Drops the active hart's translated contexts (U, S, S+SUM): satp, SFENCE.VMA, MXR. */
 export function tlbFlushTranslated(): void {
+  count(C_FLUSH_ALL);
   memory.fill(tableOf(CTX_U, 0), 0xff, 9 * TLB_TABLE_BYTES);
   setSt64(ST_TLB_SUPER_LO, <u64>-1);
   setSt64(ST_TLB_SUPER_HI, 0);
@@ -84,6 +86,7 @@ export function tlbFlushTranslated(): void {
  * is cached as many 4 KiB entries, so a page inside a cached superpage's range flushes everything.
  */
 export function tlbFlushPage(va: u64): void {
+  count(C_FLUSH_PAGE);
   if (va >= st64(ST_TLB_SUPER_LO) && va <= st64(ST_TLB_SUPER_HI)) {
     tlbFlushTranslated();
     return;
@@ -195,6 +198,7 @@ export function translate(va: u64, kind: u32, prv: u32): u64 {
  * fault records it (memFault) and returns 0.
  */
 export function xlate(va: u64, size: u32, kind: u32): u64 {
+  count(C_XLATE);
   const prv = kind == ACC_EXEC ? <u32>st64(ST_PRIV) : dataPriv();
   const pa = translate(va, kind, prv);
   if (slowEvent == SLOW_FAULT) return 0;

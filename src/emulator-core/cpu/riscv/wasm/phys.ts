@@ -3,6 +3,7 @@
 // range-checked here before it becomes a host address.
 import { MEM_RAM, MEM_ROM } from './layout';
 import { ramBase, ramSize, romBase, romSize, irqChanged, requestStop } from './globals';
+import { C_MMIO, count } from './counters';
 
 /** value (u32) or -1 when nothing answers at paddr. paddr < 2^53 (exact as f64). */
 @external('env', 'mmioLoad')
@@ -41,6 +42,7 @@ export function memHost(pa: u64, size: u64): u32 {
 export let physOk: bool = true;
 
 function mmioRead(pa: u64, size: i32): u64 {
+  count(C_MMIO);
   if (pa >= MMIO_LIMIT - 8) {
     physOk = false;
     return 0;
@@ -55,6 +57,7 @@ function mmioRead(pa: u64, size: i32): u64 {
 }
 
 function mmioWrite(pa: u64, size: i32, v: u32): void {
+  count(C_MMIO);
   if (pa >= MMIO_LIMIT - 8 || !mmioStore(<f64>pa, size, v)) physOk = false;
   if (irqChanged) requestStop();
 }

@@ -12,6 +12,7 @@ import { fetchHost, fetchLimit, fetchPage, fetchSlow } from './mem';
 import { pendingInterrupt, takeInterrupt, takeTrap } from './trap';
 import { dispatch } from './decode.gen';
 import { retireSlice } from './csr';
+import { C_STOP, count } from './counters';
 
 /** Instructions retired by the last runSlice. */
 export let lastRetired: i32 = 0;
@@ -37,6 +38,7 @@ export function runSlice(budget: i32): i32 {
       insn = load<u32>(codeHost + <u32>off);
     } else {
       if (pc == STOP) {
+        count(C_STOP);
         pc = resumePc;
         if (exitReason != EXIT_NONE) break;
         codeLimit = 0;

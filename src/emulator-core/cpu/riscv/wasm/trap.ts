@@ -11,6 +11,7 @@ import {
 } from './bits';
 import { EXIT_FIRMWARE_CALL, EXIT_FIRMWARE_TRAP, builtinFirmware, exitAt, mtime, stopAt } from './globals';
 import { updateTlbBases } from './mmu';
+import { C_EXCEPTION, C_INTERRUPT, count } from './counters';
 
 /** mip as software reads it: software-set bits, the board's lines, and Sstc's timer compare. */
 export function effectiveMipAt(base: u32): u64 {
@@ -60,6 +61,7 @@ export function pendingInterrupt(): i32 {
 export function takeTrap(cause: u64, tval: u64, pc: u64): u64 {
   const p = <u32>st64(ST_PRIV);
   const irq = (cause & CAUSE_INTERRUPT) != 0;
+  count(irq ? C_INTERRUPT : C_EXCEPTION);
   const code = cause & 63;
   const deleg = st64(irq ? ST_MIDELEG : ST_MEDELEG);
   let ms = st64(ST_MSTATUS);

@@ -1,0 +1,28 @@
+// Named counters of the interpreter's rare paths (v86's habit: every slow-path decision counted),
+// read by benchmarks and tests through index.ts perfCounter(). Only slow paths count, so the
+// fast path pays nothing. Indices are stable: the TS side names them (wasm-cpu.ts perfCounterNames).
+export const C_FETCH_SLOW: u32 = 0; // code page refills (pc left the cached page)
+export const C_XLATE: u32 = 1; // TLB misses that translated (page walk or bare + PMP)
+export const C_EXCEPTION: u32 = 2; // exceptions taken
+export const C_INTERRUPT: u32 = 3; // interrupts taken
+export const C_STOP: u32 = 4; // STOP events handled by the loop
+export const C_MMIO: u32 = 5; // device accesses
+export const C_FLUSH_ALL: u32 = 6; // whole-context TLB flushes
+export const C_FLUSH_PAGE: u32 = 7; // single-page TLB flushes
+export const C_LOAD_SLOW: u32 = 8; // loads that missed the TLB fast path
+export const C_STORE_SLOW: u32 = 9; // stores that missed the TLB fast path
+export const COUNTERS: u32 = 10;
+
+const counters = new StaticArray<u64>(COUNTERS);
+
+@inline export function count(i: u32): void {
+  unchecked(counters[i] += 1);
+}
+
+export function counterValue(i: u32): u64 {
+  return i < COUNTERS ? unchecked(counters[i]) : 0;
+}
+
+export function resetCounters(): void {
+  for (let i: u32 = 0; i < COUNTERS; i++) unchecked((counters[i] = 0));
+}
