@@ -15,6 +15,9 @@ export type SerialSpec =
   | { kind: 'unix'; path: string; server: boolean; wait: boolean }
   | { kind: 'tcp'; host: string; port: number; server: boolean; wait: boolean };
 
+/** -qmp: the QMP monitor's listening socket (server=on, wait=off: the VM does not wait for a client). */
+export type QmpSpec = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
+
 export type BiosSpec = { kind: 'default' } | { kind: 'none' } | { kind: 'file'; path: string };
 
 export interface RunConfig {
@@ -32,6 +35,7 @@ export interface RunConfig {
   serial: SerialSpec;
   icountShift?: number;
   noReboot: boolean;
+  qmp?: QmpSpec;
 }
 
 export class OptionError extends Error {
@@ -60,7 +64,7 @@ interface OptionSpec {
 
 /** Options QEMU has that we do not implement yet: refused by name, not as unknown. */
 const NOT_IMPLEMENTED = [
-  'drive', 'netdev', 'device', 'net', 'qmp', 'monitor', 'loadvm', 'snapshot', 'S', 's', 'gdb',
+  'drive', 'netdev', 'device', 'net', 'monitor', 'loadvm', 'snapshot', 'S', 's', 'gdb',
   'cpu', 'accel', 'rtc', 'vnc', 'chardev', 'object', 'global', 'name', 'dtb', 'boot', 'fw_cfg',
   'daemonize', 'pidfile', 'd', 'D', 'trace', 'smbios', 'numa', 'usb', 'usbdevice', 'audiodev',
   'blockdev', 'fsdev', 'virtfs', 'incoming', 'overcommit', 'mem-path', 'mem-prealloc', 'k',
@@ -125,7 +129,17 @@ export function parseMemSize(text: string): number {
   return bytes;
 }
 
-function parseSerial(value: string): SerialSpec {
+function parseQmp(value: string): QmpSpec {
+  const spec = value.startsWith('unix:') || value.startsWith('tcp:') ? parseSerial(value, 'qmp') : undefined;
+  if (!spec || (spec.kind !== 'unix' && spec.kind !== 'tcp')) {
+    throw new OptionError(`-qmp: '${value}' is not supported (unix:PATH,server=on,wait=off or tcp:HOST:PORT,server=on,wait=off)`);
+  }
+  if (!spec.server) throw new OptionError('-qmp: only server=on is implemented');
+  if (spec.wait) throw new OptionError('-qmp: wait=on is not implemented (use wait=off)');
+  return spec.kind === 'unix' ? { kind: 'unix', path: spec.path } : { kind: 'tcp', host: spec.host, port: spec.port };
+}
+
+function parseSerial(value: string, option = 'serial'): SerialSpec {
   if (value === 'stdio') return { kind: 'stdio', mux: false };
   if (value === 'mon:stdio') return { kind: 'stdio', mux: true };
   if (value === 'null' || value === 'none') return { kind: 'null' };
@@ -134,17 +148,17 @@ function parseSerial(value: string): SerialSpec {
   const rest = colon < 0 ? '' : value.slice(colon + 1);
   if (backend === 'unix' || backend === 'tcp') {
     const kv = parseKeyValues(rest, 'address');
-    refuseExtraKeys('serial', kv, ['address', 'server', 'wait', 'nowait', 'nodelay']);
-    const server = onOff('serial', 'server', kv.get('server') ?? 'off');
-    const wait = onOff('serial', 'wait', kv.get('wait') ?? (kv.has('nowait') ? 'off' : 'on'));
+    refuseExtraKeys(option, kv, ['address', 'server', 'wait', 'nowait', 'nodelay']);
+    const server = onOff(option, 'server', kv.get('server') ?? 'off');
+    const wait = onOff(option, 'wait', kv.get('wait') ?? (kv.has('nowait') ? 'off' : 'on'));
     const address = kv.get('address') ?? '';
     if (backend === 'unix') {
-      if (!address) throw new OptionError(`-serial: unix: needs a socket path`);
+      if (!address) throw new OptionError(`-${option}: unix: needs a socket path`);
       return { kind: 'unix', path: address, server, wait };
     }
     const m = /^(.*):(\d+)$/.exec(address);
     const port = m ? Number(m[2]) : NaN;
-    if (!m || port < 1 || port > 65535) throw new OptionError(`-serial: tcp: needs host:port, got '${address}'`);
+    if (!m || port < 1 || port > 65535) throw new OptionError(`-${option}: tcp: needs host:port, got '${address}'`);
     return { kind: 'tcp', host: m[1] || '127.0.0.1', port, server, wait };
   }
   throw new OptionError(`-serial: '${value}' is not supported (stdio, mon:stdio, null, unix:PATH[,server=on,wait=off], tcp:HOST:PORT[,server=on,wait=off])`);
@@ -187,6 +201,13 @@ const OPTIONS: Record<string, OptionSpec> = {
     apply: (c, v) => {
       if (parseKeyValues(v, 'type').get('type') !== 'none') throw new OptionError(`-display: '${v}' is not supported (only none; the app shows displays over VNC)`);
       c.display = 'none';
+    },
+  },
+  qmp: {
+    arg: true,
+    apply: (c, v) => {
+      if (c.qmp) throw new OptionError('-qmp: only one QMP monitor');
+      c.qmp = parseQmp(v);
     },
   },
   serial: {

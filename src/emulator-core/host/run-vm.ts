@@ -9,6 +9,7 @@ import type { CpuFactory } from '../machine/virt';
 import { buildMachine, MachineSetupError } from './build-machine';
 import { OptionError, parseRunArgs } from './options';
 import { openSerial, type SerialBackend } from './serial';
+import { startQmp, type HostQmp } from './qmp';
 
 export interface RunVmEnv {
   /** One-line diagnostics (defaults to stderr, prefixed `viv run: `). */
@@ -67,6 +68,16 @@ export async function runVm(argv: readonly string[], env: RunVmEnv = defaultEnv)
     },
   });
   line.serial = serial;
+  let qmp: HostQmp | undefined;
+  if (config.qmp) {
+    try {
+      qmp = await startQmp(config.qmp, machine, loop, quit);
+    } catch (e) {
+      env.error((e as Error).message);
+      serial.close();
+      return 1;
+    }
+  }
   const onSignal = () => quit();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -75,6 +86,7 @@ export async function runVm(argv: readonly string[], env: RunVmEnv = defaultEnv)
     await serial.ready();
     const exit = await loop.run();
     if (exit.kind === 'firmware-panic') env.error(exit.message);
+    qmp?.exited(exit);
     return exit.code;
   } catch (e) {
     env.error((e as Error).message);
@@ -84,5 +96,6 @@ export async function runVm(argv: readonly string[], env: RunVmEnv = defaultEnv)
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
     serial.close();
+    await qmp?.close();
   }
 }

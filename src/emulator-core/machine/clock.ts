@@ -14,15 +14,25 @@ export interface MachineClock extends GuestClock {
   instructionsUntil(ticks: number): number | undefined;
   /** Idle with nothing runnable: an icount clock jumps to `ticks`; a wall clock is left alone. */
   skipTo(ticks: number): void;
+  /** The VM is paused (true) or resumed (false): a wall clock does not count the pause. */
+  hold?(paused: boolean): void;
 }
 
 const TICKS_PER_MS = TIMEBASE_HZ / 1000;
 
 export class WallClock implements MachineClock {
   readonly deterministic = false;
-  private readonly start = performance.now();
+  private start = performance.now();
+  private heldAt: number | undefined;
   mtime(): number {
-    return Math.floor((performance.now() - this.start) * TICKS_PER_MS);
+    return Math.floor(((this.heldAt ?? performance.now()) - this.start) * TICKS_PER_MS);
+  }
+  hold(paused: boolean): void {
+    if (paused) this.heldAt ??= performance.now();
+    else if (this.heldAt !== undefined) {
+      this.start += performance.now() - this.heldAt; // the pause never happened, for the guest
+      this.heldAt = undefined;
+    }
   }
   retired(): void {}
   instructionsUntil(): undefined {

@@ -31,6 +31,8 @@ export class RunLoop {
   private readonly inWfi: boolean[];
   private stopRequest: MachineExit | undefined;
   private wakeUp: (() => void) | undefined;
+  /** QMP stop: set while paused; resolving it lets the loop go on. */
+  private held: { promise: Promise<void>; release: () => void } | undefined;
   /** Wall-clock mode: estimated guest instructions per host millisecond. */
   private rate = 50_000;
   readonly stats: RunStats = { instructions: 0, slices: 0, idleMs: 0 };
@@ -42,7 +44,34 @@ export class RunLoop {
   /** Ends the run at the next slice boundary (Ctrl-A x, a QMP quit, a signal). */
   stop(exit: MachineExit): void {
     this.stopRequest ??= exit;
+    this.held?.release();
     this.wake();
+  }
+
+  /**
+   * QMP `stop`: no hart runs after the current slice until `resume`; guest time stands still
+   * meanwhile (QEMU stops its virtual clock with the vCPUs).
+   */
+  pause(): void {
+    if (this.held) return;
+    let release!: () => void;
+    const promise = new Promise<void>((r) => (release = r));
+    this.held = { promise, release };
+    this.m.clock.hold?.(true);
+    this.wake();
+  }
+
+  /** QMP `cont`. */
+  resume(): void {
+    const held = this.held;
+    if (!held) return;
+    this.held = undefined;
+    this.m.clock.hold?.(false);
+    held.release();
+  }
+
+  get paused(): boolean {
+    return this.held !== undefined;
   }
 
   /** Something happened outside the guest (serial input): a sleeping loop looks again now. */
@@ -55,6 +84,10 @@ export class RunLoop {
   async run(): Promise<MachineExit> {
     const m = this.m;
     for (;;) {
+      if (this.held) {
+        await this.held.promise;
+        if (this.stopRequest) return this.stopRequest;
+      }
       const started = performance.now();
       const executed = this.slice();
       this.stats.instructions += executed;
