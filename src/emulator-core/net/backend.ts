@@ -19,6 +19,11 @@ export interface NetBackend {
   /** The NIC has receive buffers again. */
   receiveReady(): void;
   readonly counters: NetCounters;
+  /**
+   * Every frame this backend delivers has correct IP/TCP/UDP checksums (it built them itself), so
+   * a NIC may tell the guest not to verify them (virtio-net's DATA_VALID).
+   */
+  readonly framesHaveValidChecksums?: boolean;
   close(): Promise<void>;
 }
 

@@ -46,6 +46,8 @@ export class UserNetwork implements NetBackend, StackContext {
   readonly cfg: UserNetConfig;
   readonly clock: Clock;
   readonly counters = new NetCounters();
+  /** Every frame the stack sends it built itself, checksums included. */
+  readonly framesHaveValidChecksums = true;
   private readonly txq: TxQueue;
   private readonly arp = new ArpTable();
   private readonly pendingArp = new Map<Ipv4, { frames: Uint8Array[]; since: number }>();

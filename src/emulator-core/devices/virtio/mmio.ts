@@ -356,6 +356,7 @@ export class VirtioMmio implements MmioDevice {
         this.configGeneration = (this.configGeneration + 1) >>> 0;
         this.raise(Interrupt.ConfigChange);
       },
+      fail: (e) => this.fail(e),
     };
   }
 

@@ -37,6 +37,11 @@ export interface VirtioContext {
   usedBuffers(queue: number): void;
   /** Signals a config space change (bumps ConfigGeneration, interrupts). */
   configChanged(): void;
+  /**
+   * A ring or DMA error the device met outside `notify` (asynchronous work, e.g. a network frame
+   * arriving): the transport sets DEVICE_NEEDS_RESET as it does for errors thrown from `notify`.
+   */
+  fail(error: unknown): void;
 }
 
 export interface VirtioDevice {
