@@ -287,7 +287,9 @@ export function serializeHeader(h: Qcow2Header): Uint8Array {
   for (const ext of h.otherExtensions) {
     if (ext.type === EXT_DATA_FILE || ext.type === EXT_CRYPTO) put(ext.type, ext.data);
   }
-  if (h.version === 3) put(EXT_FEATURE_TABLE, featureTableBytes());
+  // The feature name table is optional; QEMU leaves it out for clusters of 4 KiB and less, where
+  // its 392 bytes would crowd out the backing file name.
+  if (h.version === 3 && clusterSize > 4096) put(EXT_FEATURE_TABLE, featureTableBytes());
   for (const ext of h.otherExtensions) {
     if (ext.type !== EXT_DATA_FILE && ext.type !== EXT_CRYPTO) put(ext.type, ext.data);
   }

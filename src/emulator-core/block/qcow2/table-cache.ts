@@ -97,8 +97,10 @@ export class TableCache {
 
   private evictClean(): void {
     if (this.entries.size <= this.capacity) return;
+    // Oldest first; never the newest entry, which the caller is about to use.
+    let left = this.entries.size - 1;
     for (const [offset, e] of this.entries) {
-      if (this.entries.size <= this.capacity) break;
+      if (this.entries.size <= this.capacity || left-- === 0) break;
       if (!e.dirty) this.entries.delete(offset);
     }
   }
