@@ -88,7 +88,7 @@ export class VirtioInput implements VirtioDevice, InputSink {
   private select = 0;
   private subsel = 0;
   /** The config payload (`u`) for the current select/subsel, and its size. */
-  private payload = new Uint8Array(0);
+  private payload: Uint8Array = new Uint8Array(0);
   private ctx?: VirtioContext;
   /** Events waiting for eventq buffers: [type, code, value] triples. */
   private pending: number[][] = [];
