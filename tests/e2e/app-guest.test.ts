@@ -1,6 +1,6 @@
-// The app suite booting the shared guest for real. Until `viv run` boots it, the core host is
-// Debian's qemu-system-riscv64 given the same argv (VIVARIUM_E2E_HOST=real runs our emulator).
+// The app suite booting the shared guest for real: on our own emulator (`viv run`), or with
+// VIVARIUM_E2E_HOST=qemu on Debian's qemu-system-riscv64 given the same argv (the reference).
 import { appSuite } from './app-suite';
 import type { HostKind } from './harness';
 
-appSuite((process.env.VIVARIUM_E2E_HOST ?? 'qemu') as HostKind);
+appSuite((process.env.VIVARIUM_E2E_HOST ?? 'real') as HostKind);

@@ -8,8 +8,9 @@ import { Limits } from '../../shared/vm-config';
 
 /** Memory kept for the host itself, the app and the core host's own heap. */
 const hostReserveMiB = 1024;
-/** WebAssembly memories (wasm32) stop at 4 GiB; guest RAM lives in one. */
-const wasmMemoryLimitMiB = 4096;
+/** viv run's -m maximum: guest RAM shares one 4 GiB WebAssembly memory with ROM and hart state
+ * (MAX_RAM_MIB in src/emulator-core/host/options.ts; main may not import the core's values). */
+const wasmMemoryLimitMiB = 4032;
 
 export function hostInfo(dataDir: string, guestDir: string | undefined, version: string): HostInfo {
   const totalMiB = Math.floor(os.totalmem() / (1024 * 1024));

@@ -222,7 +222,8 @@ export class Supervisor {
     const run = this.active(id);
     if (run.qmp) {
       await run.qmp.execute('system_powerdown');
-      run.reason = 'shutdown requested';
+      // QEMU's riscv virt has no power button device, so a Linux guest never hears this; say so.
+      run.reason = 'Shutdown requested. If the guest does not power off, run `poweroff` in its console or use Force off.';
     } else {
       // No monitor: SIGTERM ends the host as QEMU does on SIGTERM; the guest is not asked.
       run.stopRequested = true;
