@@ -1,6 +1,8 @@
 // `viv img check [-q] [-f fmt] [--output=ofmt] [-r leaks|all] [-T src_cache] [-U] filename`
 // (qemu-img check): exit 0 clean, 1 check failed, 2 corruptions, 3 leaks only; 63 unsupported.
 import { Qcow2Driver } from '../../emulator-core/block';
+import { strerror } from '../../emulator-core/block/errors';
+import { cFixed } from './progress';
 import { checkQcow2, type CheckResult } from '../../emulator-core/block/qcow2/check';
 import { CommandError, out, openForCli, parseOutputFormat, runCommand, UsageError } from './common';
 import { getopt } from './getopt';
@@ -55,6 +57,7 @@ export function checkCommand(argv: string[]): Promise<number> {
         res.leaksFixed = fixed.leaksFixed;
         res.corruptionsFixed = fixed.corruptionsFixed;
       }
+      if (res.failed) throw new CommandError(`Check failed: ${strerror(res.failed)}`);
       if (!quiet) out(output === 'json' ? toQemuJson(checkJson(res, filename, drv.format)) + '\n' : checkHuman(res));
       if (res.checkErrors) throw new CommandError('Check failed');
       return res.corruptions ? 2 : res.leaks ? 3 : 0;
@@ -82,7 +85,7 @@ function checkJson(r: CheckResult, filename: string, format: string) {
   return o;
 }
 
-const pct = (a: number, b: number) => ((a * 100) / b).toFixed(2);
+const pct = (a: number, b: number) => cFixed((a * 100) / b, 2);
 
 /** qemu-img's dump_human_image_check. */
 function checkHuman(r: CheckResult): string {

@@ -110,10 +110,10 @@ export async function createImage(req: CreateRequest): Promise<void> {
     throw new CommandError('Backing file specified without backing format');
   }
   if (size === undefined) throw new CommandError('Image creation needs a size parameter');
-  if (fmt === 'qcow2') size = Math.ceil(size / 512) * 512;
   if (!req.quiet) out(`Formatting '${filename}', fmt=${fmt} ${formatOptionsLine(fmt, given, size)}\n`);
   if (fmt === 'qcow2') {
-    const o = qcow2Options(given, size);
+    // qcow2 sizes are whole sectors (QEMU rounds up after printing the requested size).
+    const o = qcow2Options(given, Math.ceil(size / 512) * 512);
     if (o.backingFormat && !o.backingFile) throw new CommandError('Backing format cannot be used without backing file');
     try {
       await createQcow2(filename, o);

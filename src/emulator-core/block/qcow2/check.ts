@@ -22,6 +22,8 @@ export interface CheckResult {
   allocatedClusters: number;
   fragmentedClusters: number;
   compressedClusters: number;
+  /** The check itself failed (qemu-img prints "Check failed: <error>" and no report). */
+  failed?: 'EIO' | 'ENOMEM' | 'EFBIG';
 }
 
 export interface CheckFix {
@@ -396,53 +398,83 @@ async function checkOflagCopied(p: Pass): Promise<void> {
 }
 
 /**
- * Writes a whole new refcount structure, computed from the references alone, past the end of
- * everything in use, and switches the header to it (QEMU's rebuild_refcount_structure).
+ * Writes a whole new refcount structure from the in-memory counts (QEMU's
+ * rebuild_refcount_structure): each refcount block goes into the first free cluster at or after
+ * the start of the range it describes, the table after them, and one header write switches to
+ * it. The old structure's clusters stay counted and show up as leaks in the next pass, where
+ * they are repaired (QEMU's output, line for line).
  */
 async function rebuildRefcountStructure(p: Pass): Promise<void> {
   const img = p.img;
   const cs = img.clusterSize;
-  const fresh: Pass = { ...p, refs: new RefArray(img.refcountOrder, Math.ceil(p.fileSize / cs)), rebuild: false, report: () => {}, res: emptyCheckResult() };
-  await calculateRefcounts(fresh, false);
-  const refs = fresh.refs;
-  let end = refs.length;
-  while (end > 0 && refs.get(end - 1) === 0) end--;
-  end = Math.max(end, Math.ceil(p.fileSize / cs));
   const perBlock = 2 ** img.rbBits;
-  // Refblocks and reftable go at [end, end + n); they must be covered by themselves.
-  let blocks = 0;
-  let tableClusters = 0;
-  for (;;) {
-    const total = end + blocks + tableClusters;
-    const needBlocks = Math.ceil(total / perBlock);
-    const needTable = Math.ceil((needBlocks * 8) / cs);
-    if (needBlocks === blocks && needTable === tableClusters) break;
-    blocks = needBlocks;
-    tableClusters = needTable;
-  }
-  for (let c = end; c < end + blocks + tableClusters; c++) refs.set(c, 1);
-  const table = new Uint8Array(tableClusters * cs);
-  for (let b = 0; b < blocks; b++) {
-    const block = new Uint8Array(cs);
-    let any = false;
-    for (let k = 0; k < perBlock; k++) {
-      const v = refs.get(b * perBlock + k);
-      if (v) {
-        setRefcount(block, k, img.refcountOrder, v);
-        any = true;
+  const refs = p.refs;
+  let table: number[] = [];
+  const allocImrt = (count: number, firstFree: { v: number }): number => {
+    let c = firstFree.v;
+    let run = 0;
+    let firstGap = true;
+    for (; c < refs.length && run < count; c++) {
+      if (!refs.get(c)) {
+        run++;
+        if (firstGap) {
+          firstFree.v = c;
+          firstGap = false;
+        }
+      } else run = 0;
+    }
+    if (run < count) refs.grow(c + count - run);
+    c -= run;
+    for (let i = 0; i < count; i++) refs.set(c + i, 1);
+    return c;
+  };
+  const writeBlocks = async (first: number, endCluster: number): Promise<boolean> => {
+    let grown = false;
+    const firstFree = { v: 0 };
+    for (let c = first; c < endCluster; c++) {
+      if (!refs.get(c)) continue;
+      const rt = Math.floor(c / perBlock);
+      const start = rt * perBlock;
+      let blockCluster: number;
+      if (table.length > rt && table[rt]) blockCluster = table[rt]!;
+      else {
+        if (firstFree.v < start) firstFree.v = start;
+        blockCluster = allocImrt(1, firstFree);
+        if (blockCluster >= endCluster) endCluster = blockCluster + 1;
+        if (table.length <= rt) {
+          const entries = Math.ceil(((rt + 1) * 8) / cs) * (cs / 8);
+          table = table.concat(new Array(entries - table.length).fill(0));
+          grown = true;
+        }
+        table[rt] = blockCluster;
       }
+      const block = new Uint8Array(cs);
+      for (let k = 0; k < perBlock; k++) {
+        const v = refs.get(start + k);
+        if (v) setRefcount(block, k, img.refcountOrder, v);
+      }
+      await img.file.write(block, blockCluster * cs);
+      c = start + perBlock - 1;
     }
-    const off = (end + b) * cs;
-    if (any) {
-      await img.file.write(block, off);
-      const [hi, lo] = makeEntry(off, 0);
-      put64(table, b * 8, hi, lo);
-    }
+    return grown;
+  };
+  let changed = await writeBlocks(0, refs.length);
+  let tableCluster = 0;
+  let tableClusters = 0;
+  while (changed) {
+    tableClusters = Math.ceil((table.length * 8) / cs);
+    tableCluster = allocImrt(tableClusters, { v: 0 });
+    changed = await writeBlocks(tableCluster, tableCluster + tableClusters);
   }
-  const tableOffset = (end + blocks) * cs;
-  await img.file.write(table, tableOffset);
+  const bytes = new Uint8Array(tableClusters * cs);
+  table.forEach((c, i) => {
+    if (!c) return;
+    const [hi, lo] = makeEntry(c * cs, 0);
+    put64(bytes, i * 8, hi, lo);
+  });
+  await img.file.write(bytes, tableCluster * cs);
   await img.file.datasync();
-  const header = { ...img.header, refcountTableOffset: tableOffset, refcountTableClusters: tableClusters };
+  const header = { ...img.header, refcountTableOffset: tableCluster * cs, refcountTableClusters: tableClusters };
   img.header = header;
   await img.writeHeader();
   await img.file.datasync();
@@ -466,7 +498,8 @@ export async function checkQcow2(img: Qcow2Image, fix: CheckFix, report: Reporte
     res.corruptions = 0;
     res.leaks = 0;
     const again = emptyCheckResult();
-    p = { img, res: again, fix: { leaks: false, errors: false }, report, refs: new RefArray(img.refcountOrder, Math.ceil((await img.file.size()) / cs)), rebuild: false, fileSize: await img.file.size() };
+    const size = await img.file.size();
+    p = { img, res: again, fix: { leaks: false, errors: false }, report, refs: new RefArray(img.refcountOrder, Math.ceil(size / cs)), rebuild: false, fileSize: size };
     await calculateRefcounts(p);
     const saved = { ...again };
     let freshLeaks = 0;
@@ -488,7 +521,7 @@ export async function checkQcow2(img: Qcow2Image, fix: CheckFix, report: Reporte
     if (p.rebuild) {
       report('ERROR need to rebuild refcount structures');
       res.checkErrors++;
-      res.imageEndOffset = 0;
+      res.failed = 'EIO';
       return res;
     }
     if (res.leaks || res.corruptions) {
