@@ -53,6 +53,7 @@ interface CoreExports {
   flushAllTlbs(): void;
   perfCounter(i: number): number;
   resetCounters(): void;
+  expandedCompressed(h: number): number;
 }
 
 /** The core's slow-path counters, in wasm/counters.ts order. */
@@ -213,6 +214,11 @@ class WasmRiscvCpu implements RiscvCpu {
   flushTlb(hart: number): void {
     this.core.flushTlb(this.hart(hart));
   }
+  /** The core's expansion of a 16-bit word (ILLEGAL_EXPANSION 0xffffffff if illegal); for tests. */
+  expandedCompressed(half: number): number {
+    checkInt('half', half, 0, 0xffff);
+    return this.core.expandedCompressed(half) >>> 0;
+  }
   /** Slow-path counters since creation or the last reset (all harts together). */
   perfCounters(reset = false): PerfCounters {
     const out = {} as PerfCounters;
@@ -223,7 +229,13 @@ class WasmRiscvCpu implements RiscvCpu {
 }
 
 /** A RISC-V CPU (1 to 8 harts sharing one memory) with RAM and ROM of the given sizes. */
-export function createRiscvCpu(opts: RiscvCpuOptions): RiscvCpu & { perfCounters(reset?: boolean): PerfCounters } {
+/** The extras beyond the contract: diagnostics for benchmarks and tests. */
+export interface RiscvCpuDiagnostics {
+  perfCounters(reset?: boolean): PerfCounters;
+  expandedCompressed(half: number): number;
+}
+
+export function createRiscvCpu(opts: RiscvCpuOptions): RiscvCpu & RiscvCpuDiagnostics {
   return new WasmRiscvCpu(opts);
 }
 

@@ -223,6 +223,11 @@ export function flushTlb(hart: u32): void {
   store<u64>(hartBase(hart) + ST_TLB_SUPER_HI, 0);
 }
 
+/** The expansion table's entry for a 16-bit word (tests compare it with the TS decoder). */
+export function expandedCompressed(h: u32): u32 {
+  return load<u32>(MEM_RVC + ((h & 0xffff) << 2));
+}
+
 /** Every hart's TLB at once (used after the board rewrites guest memory wholesale, e.g. a restore). */
 export function flushAllTlbs(): void {
   tlbFlushEveryHart(numHarts);

@@ -71,7 +71,15 @@ export function runSlice(budget: i32): i32 {
     pc = dispatch(insn, x, pc, npc);
   }
 
-  if (pc == STOP) pc = resumePc;
+  if (pc == STOP) {
+    // The slice ended on an event: settle it so the state the board sees has any interrupt it
+    // enabled already taken (the next instruction would have taken it first).
+    pc = resumePc;
+    if (exitReason == EXIT_NONE) {
+      const irq = pendingInterrupt();
+      if (irq >= 0 && takeInterrupt(irq, pc) == STOP) pc = resumePc;
+    }
+  }
   setSt64(ST_PC, pc);
   store<u64>(MEM_STATE + ST_X, 0);
   const retired = budget - budgetLeft;
