@@ -14,6 +14,11 @@ export interface BareMetalOptions {
   slice?: number; // instructions per run() call, default 100 000
   harts?: number;
   mmio?: MmioPort;
+  /**
+   * A stand-in interrupt controller: after each slice the 64-bit word at tohost + 16 (`irqreq`
+   * in tests/fixtures/riscv/test.h) gives the level of every line (bit n = mip bit n) of hart 0.
+   */
+  irqWord?: boolean;
   /** Called between slices (e.g. to raise interrupt lines); return true to stop. */
   onSlice?: (cpu: RiscvCpu, instructions: number) => boolean | void;
 }
@@ -65,6 +70,10 @@ export function runBareMetal(elfBytes: Uint8Array, opts: BareMetalOptions = {}):
       const exit = cpu.run(h, slice);
       instructions += cpu.lastRunInstructions;
       if (exit === Exit.Wfi) instructions += slice; // time passes while it sleeps
+    }
+    if (opts.irqWord) {
+      const req = view.getBigUint64(tohost + 16, true);
+      for (const line of [1, 3, 5, 7, 9, 11] as const) cpu.setIrq(0, line, ((req >> BigInt(line)) & 1n) === 1n);
     }
     const word = view.getBigUint64(tohost, true);
     if (word !== 0n) {
