@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { LoadError } from '../machine/loaders/errors';
 import { VirtMachine, type CpuFactory } from '../machine/virt';
 import type { BiosChoice } from '../machine/boot-plan';
+import { createDisplayDevices } from './display-devices';
 import type { RunConfig } from './options';
 
 export class MachineSetupError extends Error {
@@ -43,6 +44,7 @@ export async function buildMachine(config: RunConfig, makeCpu: CpuFactory, seria
         append: config.append,
         icountShift: config.icountShift,
         noReboot: config.noReboot,
+        virtioDevices: createDisplayDevices(config.graphics),
       },
       makeCpu,
       serialOut,

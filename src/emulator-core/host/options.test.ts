@@ -18,6 +18,7 @@ describe('viv run options (QEMU syntax)', () => {
       display: 'none',
       serial: { kind: 'stdio', mux: true },
       noReboot: false,
+      graphics: { devices: [] },
     });
   });
 

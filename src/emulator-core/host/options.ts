@@ -4,6 +4,8 @@
 // one), never ignored. The table below grows with the emulator (-drive, -netdev, -device, -qmp,
 // -loadvm come with their devices): one entry per option, its argument, and what it sets.
 
+import { addDisplayDevice, DisplayOptionError, emptyDisplayConfig, setVnc, type DisplayConfig } from './display-devices';
+
 export const MiB = 1024 * 1024;
 /** Largest -m: guest RAM shares one 4 GiB WebAssembly memory with the ROM and the harts' state. */
 export const MAX_RAM_MIB = 4032;
@@ -36,6 +38,8 @@ export interface RunConfig {
   icountShift?: number;
   noReboot: boolean;
   qmp?: QmpSpec;
+  /** -device virtio-gpu/keyboard/mouse/tablet-device and -vnc (display-devices.ts). */
+  graphics: DisplayConfig;
 }
 
 export class OptionError extends Error {
@@ -52,6 +56,7 @@ const defaults = (): RunConfig & { serialGiven: boolean } => ({
   serial: { kind: 'stdio', mux: false },
   noReboot: false,
   serialGiven: false,
+  graphics: emptyDisplayConfig(),
 });
 
 type Draft = ReturnType<typeof defaults>;
@@ -64,8 +69,8 @@ interface OptionSpec {
 
 /** Options QEMU has that we do not implement yet: refused by name, not as unknown. */
 const NOT_IMPLEMENTED = [
-  'drive', 'netdev', 'device', 'net', 'monitor', 'loadvm', 'snapshot', 'S', 's', 'gdb',
-  'cpu', 'accel', 'rtc', 'vnc', 'chardev', 'object', 'global', 'name', 'dtb', 'boot', 'fw_cfg',
+  'drive', 'netdev', 'net', 'monitor', 'loadvm', 'snapshot', 'S', 's', 'gdb',
+  'cpu', 'accel', 'rtc', 'chardev', 'object', 'global', 'name', 'dtb', 'boot', 'fw_cfg',
   'daemonize', 'pidfile', 'd', 'D', 'trace', 'smbios', 'numa', 'usb', 'usbdevice', 'audiodev',
   'blockdev', 'fsdev', 'virtfs', 'incoming', 'overcommit', 'mem-path', 'mem-prealloc', 'k',
   'enable-kvm', 'semihosting', 'semihosting-config', 'sandbox', 'runas', 'msg', 'plugin', 'parallel',
@@ -233,6 +238,13 @@ const OPTIONS: Record<string, OptionSpec> = {
     },
   },
   'no-reboot': { arg: false, apply: (c) => void (c.noReboot = true) },
+  vnc: { arg: true, apply: (c, v) => displayOption(() => setVnc(c.graphics, v)) },
+  device: {
+    arg: true,
+    apply: (c, v) => {
+      if (!displayOption(() => addDisplayDevice(c.graphics, v))) throw new OptionError(`-device ${parseKeyValues(v, 'driver').get('driver')}: not implemented yet`);
+    },
+  },
   // `-nic none` (no network card: what the app passes for a VM without network) is all we have yet.
   nic: {
     arg: true,
@@ -241,6 +253,15 @@ const OPTIONS: Record<string, OptionSpec> = {
     },
   },
 };
+
+function displayOption<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof DisplayOptionError) throw new OptionError(e.message);
+    throw e;
+  }
+}
 
 function nonEmpty(name: string, v: string): string {
   if (v === '') throw new OptionError(`-${name}: needs a file name`);

@@ -10,6 +10,7 @@ import { buildMachine, MachineSetupError } from './build-machine';
 import { OptionError, parseRunArgs } from './options';
 import { openSerial, type SerialBackend } from './serial';
 import { startQmp, type HostQmp } from './qmp';
+import { startDisplay, type RunningDisplay } from './display-devices';
 
 export interface RunVmEnv {
   /** One-line diagnostics (defaults to stderr, prefixed `viv run: `). */
@@ -78,6 +79,16 @@ export async function runVm(argv: readonly string[], env: RunVmEnv = defaultEnv)
       return 1;
     }
   }
+  // -vnc: the display devices' screen and input, served while the machine runs.
+  let display: RunningDisplay;
+  try {
+    display = await startDisplay(config.graphics, machine.virtio.map((slot) => slot.device), () => loop.wake());
+  } catch (e) {
+    env.error(`-vnc: ${(e as Error).message}`);
+    serial.close();
+    await qmp?.close();
+    return 1;
+  }
   const onSignal = () => quit();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -97,5 +108,6 @@ export async function runVm(argv: readonly string[], env: RunVmEnv = defaultEnv)
     process.off('SIGHUP', onSignal);
     serial.close();
     await qmp?.close();
+    await display.close();
   }
 }

@@ -11,6 +11,7 @@ import { Plic } from '../devices/plic';
 import { SifiveTest, type FinisherEvent } from '../devices/sifive-test';
 import { Uart16550, UartRegs } from '../devices/uart16550';
 import { VirtioMmio } from '../devices/virtio/mmio';
+import type { VirtioDevice } from '../devices/virtio/virtio-device';
 import { planBoot, placeFdt, type BiosChoice, type BootPlan } from './boot-plan';
 import { Bus } from './bus';
 import { WallClock, IcountClock, type MachineClock } from './clock';
@@ -33,6 +34,8 @@ export interface VirtConfig {
   icountShift?: number;
   /** -no-reboot: a guest reboot ends the run instead. */
   noReboot?: boolean;
+  /** -device virtio-*-device: placed from the last virtio-mmio slot down, as QEMU places them. */
+  virtioDevices?: VirtioDevice[];
 }
 
 export type CpuFactory = (options: RiscvCpuOptions) => RiscvCpu | Promise<RiscvCpu>;
@@ -101,9 +104,12 @@ export class VirtMachine {
     map(VirtMemmap.clint.base, this.clint);
     map(VirtMemmap.plic.base, this.plic);
     map(VirtMemmap.uart0.base, this.uart);
+    const devices = config.virtioDevices ?? [];
+    if (devices.length > VIRTIO_COUNT) throw new RangeError(`${devices.length} virtio devices for ${VIRTIO_COUNT} virtio-mmio slots`);
     for (let i = 0; i < VIRTIO_COUNT; i++) {
       const base = VirtMemmap.virtio.base + i * VirtMemmap.virtio.size;
-      const slot = new VirtioMmio(`virtio-mmio@${base.toString(16)}`, this.mem, this.plic.line(VirtIrq.virtio + i));
+      const device = devices[VIRTIO_COUNT - 1 - i];
+      const slot = new VirtioMmio(`virtio-mmio@${base.toString(16)}`, this.mem, this.plic.line(VirtIrq.virtio + i), device);
       this.virtio.push(slot);
       map(base, slot);
     }
