@@ -10,8 +10,14 @@ import { Csr } from './csr';
 import { HartState } from './firmware/sbi';
 import type { MachineExit, VirtMachine } from './virt';
 
-/** Wall-clock mode: the length of one round of all harts we aim for. */
+/** Wall-clock mode: how long we run guests before Node's event loop gets a turn. */
 const SLICE_MS = 4;
+/**
+ * Wall-clock mode: the length of one round of all harts. Short, because a hart that waits for
+ * another (OpenSBI's remote fences, Linux's smp_call_function) spins until that one runs: the
+ * wait costs up to a round. Env VIVARIUM_ROUND_MS overrides it (for measurements).
+ */
+const ROUND_MS = Number(process.env.VIVARIUM_ROUND_MS ?? 1);
 /** Icount mode: instructions per hart per round (fixed, so runs are reproducible). */
 const ICOUNT_SLICE_INSNS = 200_000;
 /** Bounds on a hart's budget in wall-clock mode. */
@@ -88,21 +94,30 @@ export class RunLoop {
         await this.held.promise;
         if (this.stopRequest) return this.stopRequest;
       }
-      const started = performance.now();
-      const executed = this.slice();
-      this.stats.instructions += executed;
-      this.stats.slices++;
+      const sliceStart = performance.now();
+      let executed = 0;
+      let exit: MachineExit | undefined;
+      // Rounds until the slice is used up, something stops the run, or every hart sleeps.
+      for (;;) {
+        const started = performance.now();
+        const n = this.round();
+        executed += n;
+        this.stats.instructions += n;
+        this.stats.slices++;
+        exit = this.stopRequest ?? m.pendingExit;
+        if (exit || m.pendingReset || n === 0 || this.held) break;
+        const now = performance.now();
+        if (!m.clock.deterministic && n > 10_000 && now - started > 0.05) {
+          this.rate = 0.8 * this.rate + 0.2 * (n / (now - started));
+        }
+        if (m.clock.deterministic || now - sliceStart >= SLICE_MS) break;
+      }
       m.flushSerial();
-      const exit = this.stopRequest ?? m.pendingExit;
       if (exit) return exit;
       if (m.pendingReset) {
         m.powerOn();
         this.inWfi.fill(false);
         continue;
-      }
-      const elapsed = performance.now() - started;
-      if (!m.clock.deterministic && executed > 10_000 && elapsed > 0.05) {
-        this.rate = 0.8 * this.rate + 0.2 * (executed / elapsed);
       }
       if (executed === 0) await this.idle();
       else await new Promise<void>((r) => setImmediate(r));
@@ -110,7 +125,7 @@ export class RunLoop {
   }
 
   /** One round over the harts; returns the instructions executed. */
-  private slice(): number {
+  private round(): number {
     const m = this.m;
     let total = 0;
     for (let h = 0; h < m.config.harts; h++) {
@@ -210,7 +225,7 @@ export class RunLoop {
       const until = m.clock.instructionsUntil(m.clock.mtime() + Number(deadline - now))!;
       return Math.max(1, Math.min(ICOUNT_SLICE_INSNS, until));
     }
-    let b = (this.rate * SLICE_MS) / Math.max(1, this.runnableCount());
+    let b = (this.rate * ROUND_MS) / Math.max(1, this.runnableCount());
     if (deadline !== undefined && deadline > now) b = Math.min(b, (this.rate * Number(deadline - now)) / 10_000);
     return Math.round(Math.min(MAX_BUDGET, Math.max(MIN_BUDGET, b)));
   }
