@@ -84,7 +84,7 @@ describe.skipIf(!hasGuest || missing.length > 0)('the shared guest on virtio-gpu
       writeFileSync(path.join(work, 'console.txt'), text);
       expect(text).toMatch(/GUEST.READY 6\.12\.107/);
       expect(text).toMatch(/BusyBox v1\.37\.0/);
-      expect(text).toMatch(/echo VNC-/);
+      expect(text).toMatch(/echo [VY]NC-/); // OCR reads the V as Y at times
       expect(text).toMatch(/virtio.gpu/i);
 
       // A stock client sees the same screen (JPEG: compare with a tolerance, a blinking cursor aside).
