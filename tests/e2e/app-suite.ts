@@ -168,6 +168,20 @@ export function appSuite(hostKind: HostKind): void {
       await shot(page, '13-wizard-name-error');
     });
 
+    // Resetting the real guest means a second boot; the stand-in shows the wiring quickly.
+    it.skipIf(hostKind !== 'fake')('resets a running VM over QMP', async () => {
+      const { page } = session;
+      await page.goto(served.url + '#/vm/linux-vm/console');
+      await page.locator('[data-test="start"]').click();
+      await expect.poll(() => page.locator('[data-test="state"]').innerText()).toBe('Running');
+      await waitForTerminal(page, /GUEST-READY/, bootTimeoutMs);
+      await page.locator('[data-test="reset"]').click();
+      await waitForTerminal(page, /after reset\)\s+GUEST-READY/, 10_000);
+      await page.locator('[data-test="force-off"]').click();
+      await page.locator('[data-test="confirm-force-off"]').click();
+      await expect.poll(() => page.locator('[data-test="state"]').innerText(), { timeout: 15_000 }).toBe('Stopped');
+    });
+
     // Only the stand-in can be told to die; the supervisor's crash handling is unit-tested too.
     it.skipIf(hostKind !== 'fake')('shows a crashed VM with its last console lines, and the app stays up', async () => {
       const { page } = session;
@@ -256,6 +270,35 @@ export function appSuite(hostKind: HostKind): void {
       await row.waitFor({ state: 'detached' });
       expect(existsSync(disk)).toBe(false);
       expect(existsSync(path.join(served.dataHome, 'vivarium/kept-disks'))).toBe(false);
+    });
+
+    it('creates a VM on an overlay of a base image, leaving the base untouched', async () => {
+      const { page } = session;
+      const base = path.join(served.dataHome, 'base.raw');
+      writeFileSync(base, Buffer.alloc(2 * 1024 * 1024, 0x5a));
+      await page.goto(served.url + '#/new');
+      await page.locator('[data-test="next"]').click();
+      await page.locator('[data-step="resources"]').waitFor();
+      await page.locator('[data-test="next"]').click();
+      await page.locator('[data-choice="overlay"]').click();
+      await page.locator('input[name="diskBase"]').fill(base);
+      await page.locator('[data-test="next"]').click();
+      await page.locator('input[name="name"]').fill('Layered');
+      await page.locator('[data-test="next"]').click();
+      await page.locator('[data-test="create"]').click();
+      const row = page.locator('[data-vm="layered"]');
+      await row.waitFor();
+      expect(await row.innerText()).toMatch(/Overlay on base\.raw/);
+      const overlay = path.join(served.dataHome, 'vivarium/vms/layered/overlay.qcow2');
+      const info = JSON.parse(execFileSync('qemu-img', ['info', '--output=json', overlay], { encoding: 'utf8' }));
+      expect(info).toMatchObject({ format: 'qcow2', 'virtual-size': 2 * 1024 * 1024, 'backing-filename': base, 'backing-filename-format': 'raw' });
+      await row.locator('[data-test="delete"]').click();
+      await page.locator('[data-test="delete-disks"]').check();
+      await page.locator('[data-test="confirm-delete"]').click();
+      await row.waitFor({ state: 'detached' });
+      // The overlay went with the VM; its base never belongs to a VM.
+      expect(existsSync(overlay)).toBe(false);
+      expect(readFileSync(base).every((b) => b === 0x5a)).toBe(true);
     });
 
     it('shows a VM with a corrupt config as broken, and loads the rest', async () => {
