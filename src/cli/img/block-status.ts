@@ -14,6 +14,8 @@ export interface ChainStatus {
   offset?: number;
   /** File the data is in, when `offset` is known. */
   filename?: string;
+  /** The extent reaches the end of the top image (qemu's BDRV_BLOCK_EOF). */
+  eof?: boolean;
 }
 
 /** qemu-img map's get_block_status: descend while a layer has nothing of its own there. */
@@ -57,4 +59,33 @@ export async function allocatedAbove(top: BlockDriver, base: BlockDriver | null,
     layer = layer.backing;
   }
   return { allocated: false, length: n };
+}
+
+/**
+ * bdrv_block_status_above(top, NULL): the status of the whole chain as one image sees it (used by
+ * convert, compare and measure). Unlike map's walk, a region past the end of a shorter backing
+ * file counts as allocated zeros, and EOF is the top image's.
+ */
+export async function statusAbove(top: BlockDriver, offset: number, bytes: number): Promise<ChainStatus> {
+  const topLen = top.length();
+  let st = await top.blockStatus(offset, Math.min(bytes, topLen - offset));
+  const eofAt = offset + st.length === topLen ? topLen : -1;
+  const finish = (s: ChainStatus): ChainStatus => ({ ...s, eof: s.start + s.length === eofAt });
+  const generic = (layer: BlockDriver, s: typeof st): ChainStatus => {
+    const zero = s.zero || (!s.allocated && (!layer.backing || offset >= layer.backing.length()));
+    return { start: offset, length: s.length, depth: 0, present: s.allocated, zero, data: s.data, offset: s.hostOffset, filename: s.hostOffset !== undefined ? layer.filename : undefined };
+  };
+  let result = generic(top, st);
+  if (st.allocated) return finish(result);
+  let n = st.length;
+  for (let p = top.backing; p; p = p.backing) {
+    if (offset >= p.length()) {
+      return finish({ start: offset, length: n, depth: 0, present: true, zero: true, data: false });
+    }
+    st = await p.blockStatus(offset, Math.min(n, p.length() - offset));
+    result = generic(p, st);
+    if (st.allocated) return finish(result);
+    n = st.length;
+  }
+  return finish(result);
 }

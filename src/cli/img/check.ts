@@ -27,6 +27,9 @@ export function checkCommand(argv: string[]): Promise<number> {
     for (const o of options) {
       switch (o.key) {
         case 'h': return (await import('./help')).printHelp();
+        case 'T':
+          if (!['none', 'writeback', 'writethrough', 'directsync', 'unsafe'].includes(o.value!)) throw new CommandError(`Invalid source cache option: ${o.value}`);
+          break;
         case 'f': fmt = o.value; break;
         case 'r':
           if (o.value === 'leaks') fix = { leaks: true, errors: false };

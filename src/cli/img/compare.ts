@@ -3,7 +3,7 @@
 // 4 read error.
 import { BlockError, type BlockDriver } from '../../emulator-core/block';
 import { zeroPrefix } from '../../emulator-core/block/raw';
-import { chainStatus, type ChainStatus } from './block-status';
+import { statusAbove, type ChainStatus } from './block-status';
 import { CommandError, openForCli, out, runCommand, UsageError } from './common';
 import { getopt } from './getopt';
 import { Progress } from './progress';
@@ -27,6 +27,9 @@ export function compareCommand(argv: string[]): Promise<number> {
     for (const o of options) {
       switch (o.key) {
         case 'h': return (await import('./help')).printHelp();
+        case 'T':
+          if (!['none', 'writeback', 'writethrough', 'directsync', 'unsafe'].includes(o.value!)) throw new CommandError(`Invalid source cache option: ${o.value}`);
+          break;
         case 'f': fmt1 = o.value; break;
         case 'F': fmt2 = o.value; break;
         case 'p': progress = true; break;
@@ -39,7 +42,7 @@ export function compareCommand(argv: string[]): Promise<number> {
     if (operands.length !== 2) throw new UsageError('Expecting two image file names');
     const [f1, f2] = operands as [string, string];
     const say = (s: string) => !quiet && out(s);
-    const prog = progress ? new Progress() : null;
+    const prog = progress ? new Progress(2) : null;
     const open = async (f: string, fmt?: string) => {
       try {
         return await openForCli(f, { format: fmt, readOnly: true });
@@ -75,7 +78,7 @@ async function read(drv: BlockDriver, offset: number, n: number, name: string): 
 
 async function status(drv: BlockDriver, offset: number, n: number, name: string): Promise<ChainStatus> {
   try {
-    return await chainStatus(drv, offset, n);
+    return await statusAbove(drv, offset, n);
   } catch {
     throw new CommandError(`Sector allocation test failed for ${name}`, 3);
   }
@@ -123,7 +126,7 @@ async function compare(
     const s1 = await status(b1, offset, size1 - offset, f1);
     const s2 = await status(b2, offset, size2 - offset, f2);
     let chunk = Math.min(s1.length, s2.length, total - offset);
-    if (strict && (s1.zero !== s2.zero || s1.data !== s2.data || s1.present !== s2.present || (s1.offset === undefined) !== (s2.offset === undefined))) {
+    if (strict && (s1.zero !== s2.zero || s1.data !== s2.data || s1.present !== s2.present || s1.eof !== s2.eof || (s1.offset === undefined) !== (s2.offset === undefined))) {
       say(`Strict mode: Offset ${offset} block status mismatch!\n`);
       return 1;
     }

@@ -3,7 +3,7 @@
 //   filename [filename2 [...]] output_filename` (qemu-img convert).
 import { BlockError, Qcow2Driver, type BlockDriver } from '../../emulator-core/block';
 import { zeroPrefix } from '../../emulator-core/block/raw';
-import { chainStatus } from './block-status';
+import { statusAbove } from './block-status';
 import { checkOptionList, CommandError, cvtnum, openForCli, runCommand } from './common';
 import { createImage } from './create';
 import { parseCreateOptions } from './create-options';
@@ -55,6 +55,7 @@ export function convertCommand(argv: string[]): Promise<number> {
     let targetIsZero = false;
     let minSparse = 4096;
     let parallel = 8;
+    let cache = 'unsafe';
     for (const o of options) {
       switch (o.key) {
         case 'h': return (await import('./help')).printHelp();
@@ -69,15 +70,16 @@ export function convertCommand(argv: string[]): Promise<number> {
           break;
         case 'S': {
           const v = cvtnum('buffer size for sparse output', o.value!);
-          if (v % 512 !== 0 || v > CHUNK) {
-            throw new CommandError(`Invalid buffer size for sparse output specified. Valid sizes are multiples of 512 up to ${CHUNK}. Select 0 to disable sparse detection (fully allocates output).`);
+          if (v % 512 !== 0 || v > 16 << 20) {
+            throw new CommandError(`Invalid buffer size for sparse output specified. Valid sizes are multiples of 512 up to ${16 << 20}. Select 0 to disable sparse detection (fully allocates output).`);
           }
           minSparse = v;
           break;
         }
         case 'p': progress = true; break;
-        case 't': case 'T':
-          if (!CACHE_MODES.includes(o.value!)) throw new CommandError(`Invalid cache option: ${o.value}`);
+        case 't': cache = o.value!; break;
+        case 'T':
+          if (!CACHE_MODES.includes(o.value!)) throw new CommandError(`Invalid source cache option: ${o.value}`);
           break;
         case 'q': quiet = true; break;
         case 'n': noCreate = true; break;
@@ -129,6 +131,8 @@ export function convertCommand(argv: string[]): Promise<number> {
           throw err;
         }
       }
+      // qemu-img checks the target's cache mode only when it opens the target (after creating it).
+      if (!CACHE_MODES.includes(cache)) throw new CommandError(`Invalid cache option: ${cache}`);
       const target = await openForCli(outFile, { format: outFmt, readOnly: false, noBacking: true });
       try {
         if (noCreate && target.length() < total) throw new CommandError('output file is smaller than input file');
@@ -182,7 +186,7 @@ async function* pieces(job: CopyJob): AsyncGenerator<Piece> {
         n = st.length;
         kind = st.zero ? 'zero' : st.data ? 'data' : 'skip';
       } else {
-        const st = await chainStatus(src.drv, off, len - off);
+        const st = await statusAbove(src.drv, off, len - off);
         n = st.length;
         kind = st.zero ? 'zero' : 'data';
       }
@@ -200,7 +204,7 @@ async function allZero(job: CopyJob, offset: number, length: number): Promise<bo
     const src = sourceAt(job, p);
     const within = p - src.base;
     const n = Math.min(offset + length - p, src.drv.length() - within);
-    const st = job.topOnly ? await src.drv.blockStatus(within, n) : await chainStatus(src.drv, within, n);
+    const st = job.topOnly ? await src.drv.blockStatus(within, n) : await statusAbove(src.drv, within, n);
     if (!(st.zero || (job.topOnly && !st.data))) return false;
     p += st.length;
   }
@@ -256,6 +260,7 @@ async function copy(job: CopyJob): Promise<void> {
   }
   while (inflight.length) await write(await inflight.shift()!);
   await job.target.flush();
+  job.progress?.update(100, true);
   job.progress?.finish();
 }
 

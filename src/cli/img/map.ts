@@ -51,6 +51,7 @@ export function mapCommand(argv: string[]): Promise<number> {
         if (mergeable(curr, next)) {
           next.start = curr.start;
           next.length += curr.length;
+          next.offset = curr.offset;
         } else if (curr.length > 0) {
           dumpEntry(output, curr, next, lines);
           if (lines.length > 4096 && output === 'json') flush();

@@ -1,7 +1,7 @@
 // `viv img measure [--output=ofmt] [-O output_fmt] [-o options] [--size N | [-f fmt] filename]`
 // (qemu-img measure; qcow2_measure and raw_measure's arithmetic).
 import { Qcow2Driver } from '../../emulator-core/block';
-import { chainStatus } from './block-status';
+import { statusAbove } from './block-status';
 import { checkOptionList, CommandError, cvtnum, openForCli, out, parseOutputFormat, runCommand, strtosz } from './common';
 import { parseCreateOptions, qcow2Options } from './create-options';
 import { getopt } from './getopt';
@@ -106,7 +106,7 @@ export function measureCommand(argv: string[]): Promise<number> {
           if (o.backingFile) data = vsize;
           else {
             for (let off = 0; off < virtual;) {
-              const st = await chainStatus(drv, off, virtual - off);
+              const st = await statusAbove(drv, off, virtual - off);
               let pnum = st.length;
               if (!st.zero && st.data && st.present) {
                 pnum = roundUp(off + pnum, cs) - off;

@@ -1,6 +1,6 @@
 // qemu-img's -p progress line (util/qemu-progress.c, simple printer): "    (42.00/100%)\r",
-// printed again whenever it moves by at least one percent, 100% once more at the end (as
-// convert does), then a newline.
+// printed again whenever it moves by at least `minSkip` percent (1 for convert, 2 for compare
+// and rebase), then a newline at the end.
 export class Progress {
   private last = -1;
 
@@ -8,13 +8,15 @@ export class Progress {
     this.print(0);
   }
 
-  update(percent: number): void {
+  constructor(private readonly minSkip = 1) {}
+
+  update(percent: number, force = false): void {
     const current = Math.min(100, percent);
-    if (current - this.last >= 1) this.print(current);
+    if (force || current - this.last >= this.minSkip) this.print(current);
   }
 
+  /** The newline that ends the progress line (qemu_progress_end). */
   finish(): void {
-    this.print(100);
     process.stdout.write('\n');
   }
 

@@ -34,8 +34,11 @@ export function rebaseCommand(argv: string[]): Promise<number> {
         case 'u': unsafe = true; break;
         case 'p': progress = true; break;
         case 'q': quiet = true; break;
-        case 't': case 'T':
+        case 't':
           if (!CACHE_MODES.includes(o.value!)) throw new CommandError(`Invalid cache option: ${o.value}`);
+          break;
+        case 'T':
+          if (!CACHE_MODES.includes(o.value!)) throw new CommandError(`Invalid source cache option: ${o.value}`);
           break;
         case 'object': case 'image-opts': refuseUnsupported(`--${o.key}`);
       }
@@ -44,7 +47,7 @@ export function rebaseCommand(argv: string[]): Promise<number> {
     if (operands.length !== 1) throw new UsageError('Expecting one image file name');
     if (!unsafe && newBase === undefined) throw new UsageError('Must specify backing file (-b) or use unsafe mode (-u)');
     const filename = operands[0]!;
-    const prog = progress ? new Progress() : null;
+    const prog = progress ? new Progress(2) : null;
     prog?.start();
     const drv = await openForCli(filename, { format: fmt, readOnly: false, noBacking: unsafe });
     let newBacking: BlockDriver | null = null;
@@ -69,7 +72,7 @@ export function rebaseCommand(argv: string[]): Promise<number> {
         if (err instanceof BlockError) throw new CommandError(`Could not change the backing file to '${newBase}': ${err.message}`);
         throw err;
       }
-      prog?.update(100);
+      prog?.update(100, true);
     } finally {
       prog?.finish();
       await newBacking?.close();

@@ -36,8 +36,6 @@ export function snapshotCommand(argv: string[]): Promise<number> {
     if (operands.length !== 1) throw new UsageError('Expecting one image file name');
     const filename = operands[0]!;
     const drv = await openForCli(filename, { readOnly: action === 'list' || action === undefined });
-    // qemu-img snapshot opens the image writable even to list (raw_open then warns about probing).
-    if (drv.format === 'raw' && action === 'list') warnProbedRaw(filename);
     try {
       const q = drv instanceof Qcow2Driver ? drv : null;
       switch (action) {
@@ -58,7 +56,11 @@ export function snapshotCommand(argv: string[]): Promise<number> {
           break;
         }
         case 'apply': {
-          if (!q) throw new CommandError(`Could not apply snapshot '${name}': Block driver does not support snapshots`);
+          if (!q) {
+            // qemu-img reopens a probed raw image while trying to apply, so it warns twice.
+            warnProbedRaw(filename);
+            throw new CommandError(`Could not apply snapshot '${name}': Block driver does not support snapshots`);
+          }
           if (!q.listSnapshots().some((s) => s.id === name || s.name === name)) {
             throw new CommandError(`Could not apply snapshot '${name}': Failed to load snapshot: No such file or directory`);
           }

@@ -19,6 +19,15 @@ export interface Layer {
   lastCompressed?: { key: string; data: Uint8Array };
 }
 
+/**
+ * Whether something may show through unallocated clusters: the image names a backing file,
+ * whether or not the chain was opened (commit and convert open images without their backing
+ * file, and zero writes must still hide it).
+ */
+function hasBacking(layer: Layer): boolean {
+  return layer.backing !== null || layer.img.header.backingFile !== null;
+}
+
 function checkRange(img: Qcow2Image, offset: number, length: number): void {
   if (offset < 0 || length < 0 || !Number.isSafeInteger(offset) || offset + length > img.size) {
     throw new BlockError('EINVAL', `Request out of range: offset ${offset}, length ${length}, image size ${img.size}`);
@@ -254,7 +263,7 @@ export async function writeZeroesAt(layer: Layer, offset: number, length: number
     const l2i0 = g % img.l2Entries;
     const n = Math.min(gEnd - g, img.l2Entries - l2i0);
     const existing = await l2ForRead(img, l1i);
-    if (!existing && !layer.backing) {
+    if (!existing && !hasBacking(layer)) {
       g += n; // nothing allocated and nothing below: already reads as zeros
       continue;
     }
@@ -262,7 +271,7 @@ export async function writeZeroesAt(layer: Layer, offset: number, length: number
     for (let j = 0; j < n; j++) {
       const e = decodeL2(img, tw.table, l2i0 + j, tw.offset);
       if (e.kind === ClusterKind.ZeroPlain) continue;
-      if (e.kind === ClusterKind.Unallocated && !layer.backing) continue;
+      if (e.kind === ClusterKind.Unallocated && !hasBacking(layer)) continue;
       const unmap = options.mayUnmap || e.kind === ClusterKind.Compressed || e.kind === ClusterKind.Unallocated ||
         ((e.kind === ClusterKind.Normal || e.kind === ClusterKind.ZeroAlloc) && !e.copied);
       if (unmap) {
@@ -299,13 +308,13 @@ export async function discardAt(layer: Layer, offset: number, length: number): P
   const cs = img.clusterSize;
   let g = Math.ceil(offset / cs);
   const gEnd = Math.floor((offset + length) / cs) + ((offset + length) === img.size && img.size % cs ? 1 : 0);
-  if (layer.backing && !img.v3) return;
+  if (hasBacking(layer) && !img.v3) return;
   while (g < gEnd) {
     const l1i = Math.floor(g / img.l2Entries);
     const l2i0 = g % img.l2Entries;
     const n = Math.min(gEnd - g, img.l2Entries - l2i0);
     if (!(await l2ForRead(img, l1i))) {
-      if (!layer.backing) {
+      if (!hasBacking(layer)) {
         g += n;
         continue;
       }
@@ -316,7 +325,7 @@ export async function discardAt(layer: Layer, offset: number, length: number): P
       // QEMU (discard_in_l2_slice, full_discard=false): the cluster reads as zeros afterwards, so
       // v3 marks it zero when it was allocated or a backing file would show through.
       if (e.kind === ClusterKind.ZeroPlain) continue;
-      if (e.kind === ClusterKind.Unallocated && !layer.backing) continue;
+      if (e.kind === ClusterKind.Unallocated && !hasBacking(layer)) continue;
       put64(tw.table, (l2i0 + j) * 8, 0, img.v3 ? L2E_ZERO_LO : 0);
       releaseEntry(img, e);
     }
