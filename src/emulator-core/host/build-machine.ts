@@ -8,6 +8,7 @@ import { VirtMachine, type CpuFactory } from '../machine/virt';
 import type { BiosChoice } from '../machine/boot-plan';
 import { createDisplayDevices } from './display-devices';
 import type { RunConfig } from './options';
+import { openNetworks } from './networks';
 
 export class MachineSetupError extends Error {
   override readonly name = 'MachineSetupError';
@@ -33,8 +34,16 @@ export async function buildMachine(config: RunConfig, makeCpu: CpuFactory, seria
   const kernel = config.kernel === undefined ? undefined : readImage('kernel', config.kernel);
   const initrd = config.initrd === undefined ? undefined : readImage('initrd', config.initrd);
   const rngSeed = config.icountShift === undefined ? new Uint8Array(randomBytes(32)) : ICOUNT_RNG_SEED;
+  // NICs and their backends; a backend that cannot bind (a hostfwd port in use) is a setup error.
+  const machineRef: { m?: VirtMachine } = {};
+  let nics;
   try {
-    return await VirtMachine.create(
+    nics = await openNetworks(config.net, () => machineRef.m?.onIo());
+  } catch (e) {
+    throw new MachineSetupError((e as Error).message);
+  }
+  try {
+    machineRef.m = await VirtMachine.create(
       {
         harts: config.smp,
         ramSize: config.ramBytes,
@@ -44,13 +53,15 @@ export async function buildMachine(config: RunConfig, makeCpu: CpuFactory, seria
         append: config.append,
         icountShift: config.icountShift,
         noReboot: config.noReboot,
-        virtioDevices: createDisplayDevices(config.graphics),
+        virtioDevices: [...nics, ...createDisplayDevices(config.graphics)],
       },
       makeCpu,
       serialOut,
       rngSeed,
     );
+    return machineRef.m;
   } catch (e) {
+    await Promise.all(nics.map((n) => n.backend.close()));
     if (e instanceof LoadError || e instanceof RangeError) throw new MachineSetupError(e.message);
     throw e;
   }

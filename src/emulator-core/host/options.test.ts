@@ -18,6 +18,7 @@ describe('viv run options (QEMU syntax)', () => {
       display: 'none',
       serial: { kind: 'stdio', mux: true },
       noReboot: false,
+      net: { netdevs: [], nics: [] },
       graphics: { devices: [] },
     });
   });
@@ -67,7 +68,7 @@ describe('viv run options (QEMU syntax)', () => {
     ['-serial pty', /^-serial: 'pty' is not supported/],
     ['-serial tcp:nohost', /^-serial: tcp: needs host:port/],
     ['-serial stdio -serial null', /^-serial: only one serial port/],
-    ['-nic user', /^-nic: 'user' is not implemented yet/],
+    ['-nic tap', /^-nic tap: network backend 'tap' is not supported/],
     ['-initrd I', /^-initrd: needs -kernel$/],
     ['disk.img', /^disk.img: unexpected argument/],
   ];

@@ -4,12 +4,16 @@
 // one), never ignored. The table below grows with the emulator (-drive, -netdev, -device, -qmp,
 // -loadvm come with their devices): one entry per option, its argument, and what it sets.
 
+import { addNetdev, addNetDevice, addNic, emptyNetConfig, finishNetConfig, NetOptionError, type NetConfig } from './net-options';
+
 import { addDisplayDevice, DisplayOptionError, emptyDisplayConfig, setVnc, type DisplayConfig } from './display-devices';
 
 export const MiB = 1024 * 1024;
 /** Largest -m: guest RAM shares one 4 GiB WebAssembly memory with the ROM and the harts' state. */
 export const MAX_RAM_MIB = 4032;
 export const MAX_SMP = 8;
+/** virtio-mmio slots on virt (QEMU's VIRTIO_COUNT): the most NICs there can be. */
+const VIRTIO_SLOTS = 8;
 
 export type SerialSpec =
   | { kind: 'stdio'; mux: boolean }
@@ -40,6 +44,8 @@ export interface RunConfig {
   qmp?: QmpSpec;
   /** -device virtio-gpu/keyboard/mouse/tablet-device and -vnc (display-devices.ts). */
   graphics: DisplayConfig;
+  /** -netdev, -nic and NIC -device options (net-options.ts). */
+  net: NetConfig;
 }
 
 export class OptionError extends Error {
@@ -57,6 +63,7 @@ const defaults = (): RunConfig & { serialGiven: boolean } => ({
   noReboot: false,
   serialGiven: false,
   graphics: emptyDisplayConfig(),
+  net: emptyNetConfig(),
 });
 
 type Draft = ReturnType<typeof defaults>;
@@ -69,7 +76,7 @@ interface OptionSpec {
 
 /** Options QEMU has that we do not implement yet: refused by name, not as unknown. */
 const NOT_IMPLEMENTED = [
-  'drive', 'netdev', 'net', 'monitor', 'loadvm', 'snapshot', 'S', 's', 'gdb',
+  'drive', 'net', 'monitor', 'loadvm', 'snapshot', 'S', 's', 'gdb',
   'cpu', 'accel', 'rtc', 'chardev', 'object', 'global', 'name', 'dtb', 'boot', 'fw_cfg',
   'daemonize', 'pidfile', 'd', 'D', 'trace', 'smbios', 'numa', 'usb', 'usbdevice', 'audiodev',
   'blockdev', 'fsdev', 'virtfs', 'incoming', 'overcommit', 'mem-path', 'mem-prealloc', 'k',
@@ -239,20 +246,26 @@ const OPTIONS: Record<string, OptionSpec> = {
   },
   'no-reboot': { arg: false, apply: (c) => void (c.noReboot = true) },
   vnc: { arg: true, apply: (c, v) => displayOption(() => setVnc(c.graphics, v)) },
+  // Networking (net-options.ts): backends, NICs, and both at once.
+  netdev: { arg: true, apply: (c, v) => netOption(() => addNetdev(c.net, v)) },
+  nic: { arg: true, apply: (c, v) => netOption(() => addNic(c.net, v)) },
   device: {
     arg: true,
     apply: (c, v) => {
-      if (!displayOption(() => addDisplayDevice(c.graphics, v))) throw new OptionError(`-device ${parseKeyValues(v, 'driver').get('driver')}: not implemented yet`);
-    },
-  },
-  // `-nic none` (no network card: what the app passes for a VM without network) is all we have yet.
-  nic: {
-    arg: true,
-    apply: (_c, v) => {
-      if (v !== 'none') throw new OptionError(`-nic: '${v}' is not implemented yet (only none)`);
+      if (displayOption(() => addDisplayDevice(c.graphics, v))) return;
+      if (!netOption(() => addNetDevice(c.net, v))) throw new OptionError(`-device ${parseKeyValues(v, 'driver').get('driver')}: not implemented yet`);
     },
   },
 };
+
+function netOption<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof NetOptionError) throw new OptionError(e.message);
+    throw e;
+  }
+}
 
 function displayOption<T>(f: () => T): T {
   try {
@@ -304,6 +317,7 @@ export function parseRunArgs(argv: readonly string[]): RunConfig {
     if (!c.serialGiven) c.serial = { kind: 'stdio', mux: true };
     c.display = 'none';
   }
+  netOption(() => finishNetConfig(c.net, VIRTIO_SLOTS));
   if (c.initrd && !c.kernel) throw new OptionError('-initrd: needs -kernel');
   if (c.append !== undefined && !c.kernel) throw new OptionError('-append: needs -kernel');
   const { serialGiven: _unused, ...config } = c;

@@ -10,6 +10,7 @@ import { buildMachine, MachineSetupError } from './build-machine';
 import { OptionError, parseRunArgs } from './options';
 import { openSerial, type SerialBackend } from './serial';
 import { startQmp, type HostQmp } from './qmp';
+import { closeNetworks } from './networks';
 import { startDisplay, type RunningDisplay } from './display-devices';
 
 export interface RunVmEnv {
@@ -53,6 +54,7 @@ export async function runVm(argv: readonly string[], env: RunVmEnv = defaultEnv)
   if (config.dumpDtb) {
     writeFileSync(config.dumpDtb, machine.fdt);
     env.info(`dtb dumped to ${config.dumpDtb}. Exiting.`);
+    await closeNetworks(machine.virtio.map((slot) => slot.device));
     return 0;
   }
 
@@ -109,5 +111,6 @@ export async function runVm(argv: readonly string[], env: RunVmEnv = defaultEnv)
     serial.close();
     await qmp?.close();
     await display.close();
+    await closeNetworks(machine.virtio.map((slot) => slot.device));
   }
 }

@@ -45,6 +45,7 @@ export class RunLoop {
 
   constructor(private readonly m: VirtMachine) {
     this.inWfi = new Array<boolean>(m.config.harts).fill(false);
+    m.onIo = () => this.wake();
   }
 
   /** Ends the run at the next slice boundary (Ctrl-A x, a QMP quit, a signal). */

@@ -69,6 +69,11 @@ export class VirtMachine {
   pendingExit: MachineExit | undefined;
   /** A guest reboot was requested; the run loop resets the machine. */
   pendingReset = false;
+  /**
+   * A device got work from outside the guest (a network frame) and raised its interrupt: the run
+   * loop sets this to its wake(), so a guest idle in WFI runs now rather than at its next timer.
+   */
+  onIo: () => void = () => {};
 
   private outBuf = new Uint8Array(4096);
   private outLen = 0;

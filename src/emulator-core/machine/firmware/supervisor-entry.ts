@@ -27,6 +27,10 @@ export function enterSupervisor(cpu: RiscvCpu, hart: number, pc: number, a0: big
   cpu.setCsr(hart, Csr.medeleg, BigInt(MEDELEG));
   cpu.setCsr(hart, Csr.mideleg, BigInt(MIDELEG));
   cpu.setCsr(hart, Csr.mcounteren, BigInt(MCOUNTEREN));
+  // U-mode may read cycle/time/instret too, as OpenSBI's mstatus_init sets scounteren = 7: Linux
+  // only enables TM itself from its SBI PMU driver, so without this the vDSO's rdtime (udhcpc,
+  // date, ping) dies with SIGILL.
+  cpu.setCsr(hart, Csr.scounteren, BigInt(MCOUNTEREN));
   if (hasSstc(cpu, hart)) cpu.setCsr(hart, Csr.menvcfg, MENVCFG_STCE);
   // One NAPOT region over the whole address space, RWX (OpenSBI's last-resort "all access" entry).
   cpu.setCsr(hart, Csr.pmpaddr0, (1n << 54n) - 1n);
