@@ -6,6 +6,8 @@ import { Framebuffer } from '../display/framebuffer';
 import type { InputSink } from '../display/input';
 import { VncServer, type VncAddresses } from '../display/rfb/server';
 import { VncOptionError, parseVncOption, type VncConfig } from '../display/vnc-options';
+import { writeScreendump } from '../display/screendump';
+import type { DisplayControl } from '../monitor/qmp/display-commands';
 import { VirtioGpu } from '../devices/virtio/gpu';
 import { VirtioInput, type VirtioInputKind } from '../devices/virtio/input';
 import type { VirtioDevice } from '../devices/virtio/virtio-device';
@@ -120,6 +122,8 @@ export interface RunningDisplay {
   framebuffer: Framebuffer;
   vnc: VncServer | null;
   addresses: VncAddresses;
+  /** What QMP's screendump and set_password act on. */
+  control: DisplayControl;
   close(): Promise<void>;
 }
 
@@ -131,8 +135,12 @@ export async function startDisplay(cfg: DisplayConfig, devices: readonly (Virtio
   const gpu = devices.find((d): d is VirtioGpu => d instanceof VirtioGpu);
   const inputs = devices.filter((d): d is VirtioInput => d instanceof VirtioInput);
   const framebuffer = gpu?.framebuffer ?? new Framebuffer(640, 480);
-  if (!cfg.vnc) return { framebuffer, vnc: null, addresses: {}, close: async () => {} };
-  const vnc = new VncServer({ framebuffer, input: fanOutInput(inputs, wake), name: name ?? 'QEMU' });
-  const addresses = await vnc.listen(cfg.vnc);
-  return { framebuffer, vnc, addresses, close: () => vnc.close() };
+  const vnc = cfg.vnc ? new VncServer({ framebuffer, input: fanOutInput(inputs, wake), name: name ?? 'QEMU' }) : null;
+  const addresses = vnc && cfg.vnc ? await vnc.listen(cfg.vnc) : {};
+  const control: DisplayControl = {
+    screendump: (file, format) => writeScreendump(framebuffer, file, format),
+    vnc: () => ({ enabled: vnc !== null, passwordAuth: cfg.vnc?.password ?? false }),
+    setVncPassword: (password) => vnc?.setPassword(password),
+  };
+  return { framebuffer, vnc, addresses, control, close: async () => vnc?.close() };
 }

@@ -6,6 +6,7 @@ import type net from 'node:net';
 import type { RunLoop } from '../machine/run-loop';
 import type { MachineExit, VirtMachine } from '../machine/virt';
 import { emitShutdown, registerMachineCommands } from '../monitor/qmp/commands';
+import { registerDisplayCommands, type DisplayControl } from '../monitor/qmp/display-commands';
 import { listenQmp } from '../monitor/qmp/listen';
 import { QmpServer } from '../monitor/qmp/server';
 import type { QmpSpec } from './options';
@@ -16,7 +17,7 @@ export interface HostQmp {
   close(): Promise<void>;
 }
 
-export async function startQmp(spec: QmpSpec, machine: VirtMachine, loop: RunLoop, quit: () => void): Promise<HostQmp> {
+export async function startQmp(spec: QmpSpec, machine: VirtMachine, loop: RunLoop, quit: () => void, display?: DisplayControl): Promise<HostQmp> {
   const qmp = new QmpServer();
   let ended = false;
   let quitByQmp = false;
@@ -36,6 +37,7 @@ export async function startQmp(spec: QmpSpec, machine: VirtMachine, loop: RunLoo
       quit();
     },
   });
+  if (display) registerDisplayCommands(qmp, display);
   const server = await listenQmp(qmp, spec);
   const clients = new Set<net.Socket>();
   server.on('connection', (socket: net.Socket) => {

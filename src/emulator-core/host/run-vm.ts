@@ -71,16 +71,6 @@ export async function runVm(argv: readonly string[], env: RunVmEnv = defaultEnv)
     },
   });
   line.serial = serial;
-  let qmp: HostQmp | undefined;
-  if (config.qmp) {
-    try {
-      qmp = await startQmp(config.qmp, machine, loop, quit);
-    } catch (e) {
-      env.error((e as Error).message);
-      serial.close();
-      return 1;
-    }
-  }
   // -vnc: the display devices' screen and input, served while the machine runs.
   let display: RunningDisplay;
   try {
@@ -88,8 +78,18 @@ export async function runVm(argv: readonly string[], env: RunVmEnv = defaultEnv)
   } catch (e) {
     env.error(`-vnc: ${(e as Error).message}`);
     serial.close();
-    await qmp?.close();
     return 1;
+  }
+  let qmp: HostQmp | undefined;
+  if (config.qmp) {
+    try {
+      qmp = await startQmp(config.qmp, machine, loop, quit, display.control);
+    } catch (e) {
+      env.error((e as Error).message);
+      serial.close();
+      await display.close();
+      return 1;
+    }
   }
   const onSignal = () => quit();
   process.on('SIGINT', onSignal);

@@ -24,6 +24,8 @@ export interface Insn32Def {
   readonly format: string;
   readonly mask: number;
   readonly match: number;
+  /** Ends a decoded block: it may transfer control, reads the instruction count, or is SYSTEM. */
+  readonly endsBlock: boolean;
 }
 
 export interface Insn16Def {

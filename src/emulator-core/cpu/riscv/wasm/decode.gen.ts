@@ -239,11 +239,17 @@ import {
   return <u32>((i >>> 28) & 0xf);
 }
 
+/** The op id of an illegal instruction (it raises illegal-instruction when executed). */
+export const OP_ILLEGAL: u32 = 0;
+/** Ops with an id at or above this end a decoded block (branches, jumps, SYSTEM). */
+export const OP_FIRST_ENDING: u32 = 140;
+export const OP_COUNT: u32 = 161;
+
 /**
- * Decodes the 32-bit instruction `i` and executes it; returns the next pc (or STOP). `i` has
- * bits 1:0 = 11 (compressed words arrive expanded; an illegal one as ILLEGAL_EXPANSION).
+ * The op id of the 32-bit instruction `i` (bits 1:0 = 11: compressed words arrive expanded,
+ * an illegal one as ILLEGAL_EXPANSION), or OP_ILLEGAL.
  */
-@inline export function dispatch(raw: u32, i: u32, pc: u64, npc: u64): u64 {
+export function decodeOp(i: u32): u32 {
   const k = ((i >>> 2) & 0x1f) | ((i >>> 7) & 0xe0) | ((i >>> 22) & 0x100) | ((i >>> 16) & 0x200);
   switch (k) {
     case 0x0:
@@ -251,21 +257,21 @@ import {
     case 0x200:
     case 0x300:
     {
-      return exec_lb(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+      return 3 /* lb */;
     }
     case 0x3:
     case 0x103:
     case 0x203:
     case 0x303:
     {
-      return exec_fence(raw, pc, npc, fld_fm(i), fld_pred(i), fld_succ(i));
+      return 42 /* fence */;
     }
     case 0x4:
     case 0x104:
     case 0x204:
     case 0x304:
     {
-      return exec_addi(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+      return 14 /* addi */;
     }
     case 0x5:
     case 0x25:
@@ -300,26 +306,26 @@ import {
     case 0x3c5:
     case 0x3e5:
     {
-      return exec_auipc(raw, pc, npc, fld_rd(i), fld_imm_u(i));
+      return 2 /* auipc */;
     }
     case 0x6:
     case 0x106:
     case 0x206:
     case 0x306:
     {
-      return exec_addiw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+      return 33 /* addiw */;
     }
     case 0x8:
     case 0x108:
     case 0x208:
     case 0x308:
     {
-      return exec_sb(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_s(i));
+      return 10 /* sb */;
     }
     case 0xc:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_add(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 23 /* add */;
+      return OP_ILLEGAL;
     }
     case 0xd:
     case 0x2d:
@@ -354,12 +360,12 @@ import {
     case 0x3cd:
     case 0x3ed:
     {
-      return exec_lui(raw, pc, npc, fld_rd(i), fld_imm_u(i));
+      return 1 /* lui */;
     }
     case 0xe:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_addw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 37 /* addw */;
+      return OP_ILLEGAL;
     }
     case 0x10:
     case 0x30:
@@ -378,8 +384,8 @@ import {
     case 0x1d0:
     case 0x1f0:
     {
-      if ((i & 0x4000000) == 0x0) return exec_fmadd_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0x4000000) == 0x0) return 80 /* fmadd.s */;
+      return OP_ILLEGAL;
     }
     case 0x11:
     case 0x31:
@@ -398,8 +404,8 @@ import {
     case 0x1d1:
     case 0x1f1:
     {
-      if ((i & 0x4000000) == 0x0) return exec_fmsub_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0x4000000) == 0x0) return 81 /* fmsub.s */;
+      return OP_ILLEGAL;
     }
     case 0x12:
     case 0x32:
@@ -418,8 +424,8 @@ import {
     case 0x1d2:
     case 0x1f2:
     {
-      if ((i & 0x4000000) == 0x0) return exec_fnmsub_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0x4000000) == 0x0) return 82 /* fnmsub.s */;
+      return OP_ILLEGAL;
     }
     case 0x13:
     case 0x33:
@@ -438,59 +444,59 @@ import {
     case 0x1d3:
     case 0x1f3:
     {
-      if ((i & 0x4000000) == 0x0) return exec_fnmadd_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0x4000000) == 0x0) return 83 /* fnmadd.s */;
+      return OP_ILLEGAL;
     }
     case 0x14:
     {
       switch ((i >>> 26) & 0xf) {
         case 0x0: {
-          if ((i & 0x80000000) == 0x0) return exec_fadd_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 84 /* fadd.s */;
+          return OP_ILLEGAL;
         }
         case 0x2: {
-          if ((i & 0x80000000) == 0x0) return exec_fsub_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 85 /* fsub.s */;
+          return OP_ILLEGAL;
         }
         case 0x4: {
-          if ((i & 0x80000000) == 0x0) return exec_fmul_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 86 /* fmul.s */;
+          return OP_ILLEGAL;
         }
         case 0x6: {
-          if ((i & 0x80000000) == 0x0) return exec_fdiv_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 87 /* fdiv.s */;
+          return OP_ILLEGAL;
         }
         case 0x8: {
           switch ((i >>> 31) & 0x1) {
             case 0x0: {
-              return exec_fsgnj_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+              return 89 /* fsgnj.s */;
             }
             case 0x1: {
-              return exec_fle_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+              return 101 /* fle.s */;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0xa: {
-          if ((i & 0x80000000) == 0x0) return exec_fmin_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 92 /* fmin.s */;
+          return OP_ILLEGAL;
         }
       }
-      return illegalInstruction(raw, pc);
+      return OP_ILLEGAL;
     }
     case 0x18:
     case 0x118:
     case 0x218:
     case 0x318:
     {
-      return exec_beq(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_b(i));
+      return 142 /* beq */;
     }
     case 0x19:
     case 0x119:
     case 0x219:
     case 0x319:
     {
-      return exec_jalr(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+      return 141 /* jalr */;
     }
     case 0x1b:
     case 0x3b:
@@ -525,18 +531,18 @@ import {
     case 0x3db:
     case 0x3fb:
     {
-      return exec_jal(raw, pc, npc, fld_rd(i), fld_imm_j(i));
+      return 140 /* jal */;
     }
     case 0x1c:
     {
       switch ((i >>> 20) & 0x1f) {
         case 0x0: {
-          if ((i & 0xbc0f8f80) == 0x0) return exec_ecall(raw, pc, npc);
-          return illegalInstruction(raw, pc);
+          if ((i & 0xbc0f8f80) == 0x0) return 148 /* ecall */;
+          return OP_ILLEGAL;
         }
         case 0x1: {
-          if ((i & 0xbc0f8f80) == 0x0) return exec_ebreak(raw, pc, npc);
-          return illegalInstruction(raw, pc);
+          if ((i & 0xbc0f8f80) == 0x0) return 149 /* ebreak */;
+          return OP_ILLEGAL;
         }
         case 0x2: {
           switch ((i >>> 7) & 0x1f) {
@@ -545,156 +551,156 @@ import {
                 case 0x0: {
                   switch ((i >>> 26) & 0xf) {
                     case 0x4: {
-                      if ((i & 0x80000000) == 0x0) return exec_sret(raw, pc, npc);
-                      return illegalInstruction(raw, pc);
+                      if ((i & 0x80000000) == 0x0) return 157 /* sret */;
+                      return OP_ILLEGAL;
                     }
                     case 0xc: {
-                      if ((i & 0x80000000) == 0x0) return exec_mret(raw, pc, npc);
-                      return illegalInstruction(raw, pc);
+                      if ((i & 0x80000000) == 0x0) return 158 /* mret */;
+                      return OP_ILLEGAL;
                     }
                   }
-                  return illegalInstruction(raw, pc);
+                  return OP_ILLEGAL;
                 }
               }
-              return illegalInstruction(raw, pc);
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0x5: {
-          if ((i & 0xbc0f8f80) == 0x10000000) return exec_wfi(raw, pc, npc);
-          return illegalInstruction(raw, pc);
+          if ((i & 0xbc0f8f80) == 0x10000000) return 159 /* wfi */;
+          return OP_ILLEGAL;
         }
       }
-      return illegalInstruction(raw, pc);
+      return OP_ILLEGAL;
     }
     case 0x20:
     case 0x120:
     case 0x220:
     case 0x320:
     {
-      return exec_lh(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+      return 4 /* lh */;
     }
     case 0x23:
     case 0x123:
     case 0x223:
     case 0x323:
     {
-      return exec_fence_i(raw, pc, npc);
+      return 150 /* fence.i */;
     }
     case 0x24:
     case 0x224:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_slli(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_shamt(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 20 /* slli */;
+      return OP_ILLEGAL;
     }
     case 0x26:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_slliw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_shamtw(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 34 /* slliw */;
+      return OP_ILLEGAL;
     }
     case 0x28:
     case 0x128:
     case 0x228:
     case 0x328:
     {
-      return exec_sh(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_s(i));
+      return 11 /* sh */;
     }
     case 0x2c:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_sll(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 25 /* sll */;
+      return OP_ILLEGAL;
     }
     case 0x2e:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_sllw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 39 /* sllw */;
+      return OP_ILLEGAL;
     }
     case 0x34:
     {
       switch ((i >>> 26) & 0xf) {
         case 0x0: {
-          if ((i & 0x80000000) == 0x0) return exec_fadd_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 84 /* fadd.s */;
+          return OP_ILLEGAL;
         }
         case 0x2: {
-          if ((i & 0x80000000) == 0x0) return exec_fsub_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 85 /* fsub.s */;
+          return OP_ILLEGAL;
         }
         case 0x4: {
-          if ((i & 0x80000000) == 0x0) return exec_fmul_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 86 /* fmul.s */;
+          return OP_ILLEGAL;
         }
         case 0x6: {
-          if ((i & 0x80000000) == 0x0) return exec_fdiv_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 87 /* fdiv.s */;
+          return OP_ILLEGAL;
         }
         case 0x8: {
           switch ((i >>> 31) & 0x1) {
             case 0x0: {
-              return exec_fsgnjn_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+              return 90 /* fsgnjn.s */;
             }
             case 0x1: {
-              return exec_flt_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+              return 100 /* flt.s */;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0xa: {
-          if ((i & 0x80000000) == 0x0) return exec_fmax_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 93 /* fmax.s */;
+          return OP_ILLEGAL;
         }
       }
-      return illegalInstruction(raw, pc);
+      return OP_ILLEGAL;
     }
     case 0x38:
     case 0x138:
     case 0x238:
     case 0x338:
     {
-      return exec_bne(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_b(i));
+      return 143 /* bne */;
     }
     case 0x3c:
     case 0x13c:
     case 0x23c:
     case 0x33c:
     {
-      return exec_csrrw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_csr(i));
+      return 151 /* csrrw */;
     }
     case 0x40:
     case 0x140:
     case 0x240:
     case 0x340:
     {
-      return exec_lw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+      return 5 /* lw */;
     }
     case 0x41:
     case 0x141:
     case 0x241:
     case 0x341:
     {
-      return exec_flw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+      return 78 /* flw */;
     }
     case 0x44:
     case 0x144:
     case 0x244:
     case 0x344:
     {
-      return exec_slti(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+      return 15 /* slti */;
     }
     case 0x48:
     case 0x148:
     case 0x248:
     case 0x348:
     {
-      return exec_sw(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_s(i));
+      return 12 /* sw */;
     }
     case 0x49:
     case 0x149:
     case 0x249:
     case 0x349:
     {
-      return exec_fsw(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_s(i));
+      return 79 /* fsw */;
     }
     case 0x4b:
     case 0x24b:
@@ -703,119 +709,119 @@ import {
         case 0x0: {
           switch ((i >>> 31) & 0x1) {
             case 0x0: {
-              return exec_amoadd_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+              return 59 /* amoadd.w */;
             }
             case 0x1: {
-              return exec_amomin_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+              return 63 /* amomin.w */;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0x1: {
-          if ((i & 0x80000000) == 0x0) return exec_amoswap_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 58 /* amoswap.w */;
+          return OP_ILLEGAL;
         }
         case 0x2: {
-          if ((i & 0x81f00000) == 0x0) return exec_lr_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_aq(i), fld_rl(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x81f00000) == 0x0) return 56 /* lr.w */;
+          return OP_ILLEGAL;
         }
         case 0x3: {
-          if ((i & 0x80000000) == 0x0) return exec_sc_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 57 /* sc.w */;
+          return OP_ILLEGAL;
         }
         case 0x4: {
           switch ((i >>> 31) & 0x1) {
             case 0x0: {
-              return exec_amoxor_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+              return 60 /* amoxor.w */;
             }
             case 0x1: {
-              return exec_amomax_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+              return 64 /* amomax.w */;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
       }
-      return illegalInstruction(raw, pc);
+      return OP_ILLEGAL;
     }
     case 0x4c:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_slt(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 26 /* slt */;
+      return OP_ILLEGAL;
     }
     case 0x54:
     {
       switch ((i >>> 26) & 0xf) {
         case 0x0: {
-          if ((i & 0x80000000) == 0x0) return exec_fadd_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 84 /* fadd.s */;
+          return OP_ILLEGAL;
         }
         case 0x2: {
-          if ((i & 0x80000000) == 0x0) return exec_fsub_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 85 /* fsub.s */;
+          return OP_ILLEGAL;
         }
         case 0x4: {
-          if ((i & 0x80000000) == 0x0) return exec_fmul_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 86 /* fmul.s */;
+          return OP_ILLEGAL;
         }
         case 0x6: {
-          if ((i & 0x80000000) == 0x0) return exec_fdiv_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 87 /* fdiv.s */;
+          return OP_ILLEGAL;
         }
         case 0x8: {
           switch ((i >>> 31) & 0x1) {
             case 0x0: {
-              return exec_fsgnjx_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+              return 91 /* fsgnjx.s */;
             }
             case 0x1: {
-              return exec_feq_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+              return 99 /* feq.s */;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
       }
-      return illegalInstruction(raw, pc);
+      return OP_ILLEGAL;
     }
     case 0x5c:
     case 0x15c:
     case 0x25c:
     case 0x35c:
     {
-      return exec_csrrs(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_csr(i));
+      return 152 /* csrrs */;
     }
     case 0x60:
     case 0x160:
     case 0x260:
     case 0x360:
     {
-      return exec_ld(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+      return 6 /* ld */;
     }
     case 0x61:
     case 0x161:
     case 0x261:
     case 0x361:
     {
-      return exec_fld(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+      return 108 /* fld */;
     }
     case 0x64:
     case 0x164:
     case 0x264:
     case 0x364:
     {
-      return exec_sltiu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+      return 16 /* sltiu */;
     }
     case 0x68:
     case 0x168:
     case 0x268:
     case 0x368:
     {
-      return exec_sd(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_s(i));
+      return 13 /* sd */;
     }
     case 0x69:
     case 0x169:
     case 0x269:
     case 0x369:
     {
-      return exec_fsd(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_s(i));
+      return 109 /* fsd */;
     }
     case 0x6b:
     case 0x26b:
@@ -824,44 +830,44 @@ import {
         case 0x0: {
           switch ((i >>> 31) & 0x1) {
             case 0x0: {
-              return exec_amoadd_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+              return 70 /* amoadd.d */;
             }
             case 0x1: {
-              return exec_amomin_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+              return 74 /* amomin.d */;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0x1: {
-          if ((i & 0x80000000) == 0x0) return exec_amoswap_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 69 /* amoswap.d */;
+          return OP_ILLEGAL;
         }
         case 0x2: {
-          if ((i & 0x81f00000) == 0x0) return exec_lr_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_aq(i), fld_rl(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x81f00000) == 0x0) return 67 /* lr.d */;
+          return OP_ILLEGAL;
         }
         case 0x3: {
-          if ((i & 0x80000000) == 0x0) return exec_sc_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 68 /* sc.d */;
+          return OP_ILLEGAL;
         }
         case 0x4: {
           switch ((i >>> 31) & 0x1) {
             case 0x0: {
-              return exec_amoxor_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+              return 71 /* amoxor.d */;
             }
             case 0x1: {
-              return exec_amomax_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+              return 75 /* amomax.d */;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
       }
-      return illegalInstruction(raw, pc);
+      return OP_ILLEGAL;
     }
     case 0x6c:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_sltu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 27 /* sltu */;
+      return OP_ILLEGAL;
     }
     case 0x74:
     case 0x94:
@@ -871,167 +877,167 @@ import {
     {
       switch ((i >>> 26) & 0xf) {
         case 0x0: {
-          if ((i & 0x80000000) == 0x0) return exec_fadd_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 84 /* fadd.s */;
+          return OP_ILLEGAL;
         }
         case 0x2: {
-          if ((i & 0x80000000) == 0x0) return exec_fsub_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 85 /* fsub.s */;
+          return OP_ILLEGAL;
         }
         case 0x4: {
-          if ((i & 0x80000000) == 0x0) return exec_fmul_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 86 /* fmul.s */;
+          return OP_ILLEGAL;
         }
         case 0x6: {
-          if ((i & 0x80000000) == 0x0) return exec_fdiv_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 87 /* fdiv.s */;
+          return OP_ILLEGAL;
         }
       }
-      return illegalInstruction(raw, pc);
+      return OP_ILLEGAL;
     }
     case 0x7c:
     case 0x17c:
     case 0x27c:
     case 0x37c:
     {
-      return exec_csrrc(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_csr(i));
+      return 153 /* csrrc */;
     }
     case 0x80:
     case 0x180:
     case 0x280:
     case 0x380:
     {
-      return exec_lbu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+      return 7 /* lbu */;
     }
     case 0x84:
     case 0x184:
     case 0x284:
     case 0x384:
     {
-      return exec_xori(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+      return 17 /* xori */;
     }
     case 0x8c:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_xor(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 28 /* xor */;
+      return OP_ILLEGAL;
     }
     case 0x98:
     case 0x198:
     case 0x298:
     case 0x398:
     {
-      return exec_blt(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_b(i));
+      return 144 /* blt */;
     }
     case 0xa0:
     case 0x1a0:
     case 0x2a0:
     case 0x3a0:
     {
-      return exec_lhu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+      return 8 /* lhu */;
     }
     case 0xa4:
     case 0x2a4:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_srli(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_shamt(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 21 /* srli */;
+      return OP_ILLEGAL;
     }
     case 0xa6:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_srliw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_shamtw(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 35 /* srliw */;
+      return OP_ILLEGAL;
     }
     case 0xac:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_srl(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 29 /* srl */;
+      return OP_ILLEGAL;
     }
     case 0xae:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_srlw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 40 /* srlw */;
+      return OP_ILLEGAL;
     }
     case 0xb8:
     case 0x1b8:
     case 0x2b8:
     case 0x3b8:
     {
-      return exec_bge(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_b(i));
+      return 145 /* bge */;
     }
     case 0xbc:
     case 0x1bc:
     case 0x2bc:
     case 0x3bc:
     {
-      return exec_csrrwi(raw, pc, npc, fld_rd(i), fld_zimm(i), fld_csr(i));
+      return 154 /* csrrwi */;
     }
     case 0xc0:
     case 0x1c0:
     case 0x2c0:
     case 0x3c0:
     {
-      return exec_lwu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+      return 9 /* lwu */;
     }
     case 0xc4:
     case 0x1c4:
     case 0x2c4:
     case 0x3c4:
     {
-      return exec_ori(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+      return 18 /* ori */;
     }
     case 0xcc:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_or(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 31 /* or */;
+      return OP_ILLEGAL;
     }
     case 0xd8:
     case 0x1d8:
     case 0x2d8:
     case 0x3d8:
     {
-      return exec_bltu(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_b(i));
+      return 146 /* bltu */;
     }
     case 0xdc:
     case 0x1dc:
     case 0x2dc:
     case 0x3dc:
     {
-      return exec_csrrsi(raw, pc, npc, fld_rd(i), fld_zimm(i), fld_csr(i));
+      return 155 /* csrrsi */;
     }
     case 0xe4:
     case 0x1e4:
     case 0x2e4:
     case 0x3e4:
     {
-      return exec_andi(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+      return 19 /* andi */;
     }
     case 0xec:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_and(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 32 /* and */;
+      return OP_ILLEGAL;
     }
     case 0xf8:
     case 0x1f8:
     case 0x2f8:
     case 0x3f8:
     {
-      return exec_bgeu(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_b(i));
+      return 147 /* bgeu */;
     }
     case 0xfc:
     case 0x1fc:
     case 0x2fc:
     case 0x3fc:
     {
-      return exec_csrrci(raw, pc, npc, fld_rd(i), fld_zimm(i), fld_csr(i));
+      return 156 /* csrrci */;
     }
     case 0x10c:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_sub(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 24 /* sub */;
+      return OP_ILLEGAL;
     }
     case 0x10e:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_subw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 38 /* subw */;
+      return OP_ILLEGAL;
     }
     case 0x114:
     {
@@ -1039,76 +1045,76 @@ import {
         case 0x0: {
           switch ((i >>> 26) & 0xf) {
             case 0x0: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_w_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 94 /* fcvt.w.s */;
+              return OP_ILLEGAL;
             }
             case 0x4: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_s_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 103 /* fcvt.s.w */;
+              return OP_ILLEGAL;
             }
             case 0x6: {
-              if ((i & 0x80000000) == 0x0) return exec_fsqrt_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x0) return 88 /* fsqrt.s */;
+              return OP_ILLEGAL;
             }
             case 0x8: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fmv_x_w(raw, pc, npc, fld_rd(i), fld_rs1(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 98 /* fmv.x.w */;
+              return OP_ILLEGAL;
             }
             case 0xc: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fmv_w_x(raw, pc, npc, fld_rd(i), fld_rs1(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 107 /* fmv.w.x */;
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0x1: {
           switch ((i >>> 26) & 0xf) {
             case 0x0: {
               switch ((i >>> 31) & 0x1) {
                 case 0x0: {
-                  return exec_fcvt_s_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+                  return 124 /* fcvt.s.d */;
                 }
                 case 0x1: {
-                  return exec_fcvt_wu_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+                  return 95 /* fcvt.wu.s */;
                 }
               }
-              return illegalInstruction(raw, pc);
+              return OP_ILLEGAL;
             }
             case 0x4: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_s_wu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 104 /* fcvt.s.wu */;
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0x2: {
           switch ((i >>> 26) & 0xf) {
             case 0x0: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_l_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 96 /* fcvt.l.s */;
+              return OP_ILLEGAL;
             }
             case 0x4: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_s_l(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 105 /* fcvt.s.l */;
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0x3: {
           switch ((i >>> 26) & 0xf) {
             case 0x0: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_lu_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 97 /* fcvt.lu.s */;
+              return OP_ILLEGAL;
             }
             case 0x4: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_s_lu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 106 /* fcvt.s.lu */;
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
       }
-      return illegalInstruction(raw, pc);
+      return OP_ILLEGAL;
     }
     case 0x134:
     {
@@ -1116,72 +1122,72 @@ import {
         case 0x0: {
           switch ((i >>> 26) & 0xf) {
             case 0x0: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_w_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 94 /* fcvt.w.s */;
+              return OP_ILLEGAL;
             }
             case 0x4: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_s_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 103 /* fcvt.s.w */;
+              return OP_ILLEGAL;
             }
             case 0x6: {
-              if ((i & 0x80000000) == 0x0) return exec_fsqrt_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x0) return 88 /* fsqrt.s */;
+              return OP_ILLEGAL;
             }
             case 0x8: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fclass_s(raw, pc, npc, fld_rd(i), fld_rs1(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 102 /* fclass.s */;
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0x1: {
           switch ((i >>> 26) & 0xf) {
             case 0x0: {
               switch ((i >>> 31) & 0x1) {
                 case 0x0: {
-                  return exec_fcvt_s_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+                  return 124 /* fcvt.s.d */;
                 }
                 case 0x1: {
-                  return exec_fcvt_wu_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+                  return 95 /* fcvt.wu.s */;
                 }
               }
-              return illegalInstruction(raw, pc);
+              return OP_ILLEGAL;
             }
             case 0x4: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_s_wu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 104 /* fcvt.s.wu */;
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0x2: {
           switch ((i >>> 26) & 0xf) {
             case 0x0: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_l_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 96 /* fcvt.l.s */;
+              return OP_ILLEGAL;
             }
             case 0x4: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_s_l(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 105 /* fcvt.s.l */;
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0x3: {
           switch ((i >>> 26) & 0xf) {
             case 0x0: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_lu_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 97 /* fcvt.lu.s */;
+              return OP_ILLEGAL;
             }
             case 0x4: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_s_lu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 106 /* fcvt.s.lu */;
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
       }
-      return illegalInstruction(raw, pc);
+      return OP_ILLEGAL;
     }
     case 0x14b:
     case 0x34b:
@@ -1190,27 +1196,27 @@ import {
         case 0x0: {
           switch ((i >>> 31) & 0x1) {
             case 0x0: {
-              return exec_amoor_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+              return 62 /* amoor.w */;
             }
             case 0x1: {
-              return exec_amominu_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+              return 65 /* amominu.w */;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0x4: {
           switch ((i >>> 31) & 0x1) {
             case 0x0: {
-              return exec_amoand_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+              return 61 /* amoand.w */;
             }
             case 0x1: {
-              return exec_amomaxu_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+              return 66 /* amomaxu.w */;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
       }
-      return illegalInstruction(raw, pc);
+      return OP_ILLEGAL;
     }
     case 0x154:
     case 0x174:
@@ -1223,68 +1229,68 @@ import {
         case 0x0: {
           switch ((i >>> 26) & 0xf) {
             case 0x0: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_w_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 94 /* fcvt.w.s */;
+              return OP_ILLEGAL;
             }
             case 0x4: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_s_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 103 /* fcvt.s.w */;
+              return OP_ILLEGAL;
             }
             case 0x6: {
-              if ((i & 0x80000000) == 0x0) return exec_fsqrt_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x0) return 88 /* fsqrt.s */;
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0x1: {
           switch ((i >>> 26) & 0xf) {
             case 0x0: {
               switch ((i >>> 31) & 0x1) {
                 case 0x0: {
-                  return exec_fcvt_s_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+                  return 124 /* fcvt.s.d */;
                 }
                 case 0x1: {
-                  return exec_fcvt_wu_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+                  return 95 /* fcvt.wu.s */;
                 }
               }
-              return illegalInstruction(raw, pc);
+              return OP_ILLEGAL;
             }
             case 0x4: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_s_wu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 104 /* fcvt.s.wu */;
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0x2: {
           switch ((i >>> 26) & 0xf) {
             case 0x0: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_l_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 96 /* fcvt.l.s */;
+              return OP_ILLEGAL;
             }
             case 0x4: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_s_l(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 105 /* fcvt.s.l */;
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0x3: {
           switch ((i >>> 26) & 0xf) {
             case 0x0: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_lu_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 97 /* fcvt.lu.s */;
+              return OP_ILLEGAL;
             }
             case 0x4: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_s_lu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 106 /* fcvt.s.lu */;
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
       }
-      return illegalInstruction(raw, pc);
+      return OP_ILLEGAL;
     }
     case 0x16b:
     case 0x36b:
@@ -1293,58 +1299,58 @@ import {
         case 0x0: {
           switch ((i >>> 31) & 0x1) {
             case 0x0: {
-              return exec_amoor_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+              return 73 /* amoor.d */;
             }
             case 0x1: {
-              return exec_amominu_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+              return 76 /* amominu.d */;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0x4: {
           switch ((i >>> 31) & 0x1) {
             case 0x0: {
-              return exec_amoand_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+              return 72 /* amoand.d */;
             }
             case 0x1: {
-              return exec_amomaxu_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+              return 77 /* amomaxu.d */;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
       }
-      return illegalInstruction(raw, pc);
+      return OP_ILLEGAL;
     }
     case 0x1a4:
     case 0x3a4:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_srai(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_shamt(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 22 /* srai */;
+      return OP_ILLEGAL;
     }
     case 0x1a6:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_sraiw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_shamtw(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 36 /* sraiw */;
+      return OP_ILLEGAL;
     }
     case 0x1ac:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_sra(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 30 /* sra */;
+      return OP_ILLEGAL;
     }
     case 0x1ae:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_sraw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 41 /* sraw */;
+      return OP_ILLEGAL;
     }
     case 0x20c:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_mul(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 43 /* mul */;
+      return OP_ILLEGAL;
     }
     case 0x20e:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_mulw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 51 /* mulw */;
+      return OP_ILLEGAL;
     }
     case 0x210:
     case 0x230:
@@ -1363,8 +1369,8 @@ import {
     case 0x3d0:
     case 0x3f0:
     {
-      if ((i & 0x4000000) == 0x0) return exec_fmadd_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0x4000000) == 0x0) return 110 /* fmadd.d */;
+      return OP_ILLEGAL;
     }
     case 0x211:
     case 0x231:
@@ -1383,8 +1389,8 @@ import {
     case 0x3d1:
     case 0x3f1:
     {
-      if ((i & 0x4000000) == 0x0) return exec_fmsub_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0x4000000) == 0x0) return 111 /* fmsub.d */;
+      return OP_ILLEGAL;
     }
     case 0x212:
     case 0x232:
@@ -1403,8 +1409,8 @@ import {
     case 0x3d2:
     case 0x3f2:
     {
-      if ((i & 0x4000000) == 0x0) return exec_fnmsub_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0x4000000) == 0x0) return 112 /* fnmsub.d */;
+      return OP_ILLEGAL;
     }
     case 0x213:
     case 0x233:
@@ -1423,135 +1429,135 @@ import {
     case 0x3d3:
     case 0x3f3:
     {
-      if ((i & 0x4000000) == 0x0) return exec_fnmadd_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0x4000000) == 0x0) return 113 /* fnmadd.d */;
+      return OP_ILLEGAL;
     }
     case 0x214:
     {
       switch ((i >>> 26) & 0xf) {
         case 0x0: {
-          if ((i & 0x80000000) == 0x0) return exec_fadd_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 114 /* fadd.d */;
+          return OP_ILLEGAL;
         }
         case 0x2: {
-          if ((i & 0x80000000) == 0x0) return exec_fsub_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 115 /* fsub.d */;
+          return OP_ILLEGAL;
         }
         case 0x4: {
-          if ((i & 0x80000000) == 0x0) return exec_fmul_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 116 /* fmul.d */;
+          return OP_ILLEGAL;
         }
         case 0x6: {
-          if ((i & 0x80000000) == 0x0) return exec_fdiv_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 117 /* fdiv.d */;
+          return OP_ILLEGAL;
         }
         case 0x8: {
           switch ((i >>> 31) & 0x1) {
             case 0x0: {
-              return exec_fsgnj_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+              return 119 /* fsgnj.d */;
             }
             case 0x1: {
-              return exec_fle_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+              return 128 /* fle.d */;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0xa: {
-          if ((i & 0x80000000) == 0x0) return exec_fmin_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 122 /* fmin.d */;
+          return OP_ILLEGAL;
         }
       }
-      return illegalInstruction(raw, pc);
+      return OP_ILLEGAL;
     }
     case 0x21c:
     {
-      if ((i & 0xbc000f80) == 0x10000000) return exec_sfence_vma(raw, pc, npc, fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000f80) == 0x10000000) return 160 /* sfence.vma */;
+      return OP_ILLEGAL;
     }
     case 0x22c:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_mulh(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 44 /* mulh */;
+      return OP_ILLEGAL;
     }
     case 0x234:
     {
       switch ((i >>> 26) & 0xf) {
         case 0x0: {
-          if ((i & 0x80000000) == 0x0) return exec_fadd_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 114 /* fadd.d */;
+          return OP_ILLEGAL;
         }
         case 0x2: {
-          if ((i & 0x80000000) == 0x0) return exec_fsub_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 115 /* fsub.d */;
+          return OP_ILLEGAL;
         }
         case 0x4: {
-          if ((i & 0x80000000) == 0x0) return exec_fmul_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 116 /* fmul.d */;
+          return OP_ILLEGAL;
         }
         case 0x6: {
-          if ((i & 0x80000000) == 0x0) return exec_fdiv_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 117 /* fdiv.d */;
+          return OP_ILLEGAL;
         }
         case 0x8: {
           switch ((i >>> 31) & 0x1) {
             case 0x0: {
-              return exec_fsgnjn_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+              return 120 /* fsgnjn.d */;
             }
             case 0x1: {
-              return exec_flt_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+              return 127 /* flt.d */;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0xa: {
-          if ((i & 0x80000000) == 0x0) return exec_fmax_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 123 /* fmax.d */;
+          return OP_ILLEGAL;
         }
       }
-      return illegalInstruction(raw, pc);
+      return OP_ILLEGAL;
     }
     case 0x24c:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_mulhsu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 45 /* mulhsu */;
+      return OP_ILLEGAL;
     }
     case 0x254:
     {
       switch ((i >>> 26) & 0xf) {
         case 0x0: {
-          if ((i & 0x80000000) == 0x0) return exec_fadd_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 114 /* fadd.d */;
+          return OP_ILLEGAL;
         }
         case 0x2: {
-          if ((i & 0x80000000) == 0x0) return exec_fsub_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 115 /* fsub.d */;
+          return OP_ILLEGAL;
         }
         case 0x4: {
-          if ((i & 0x80000000) == 0x0) return exec_fmul_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 116 /* fmul.d */;
+          return OP_ILLEGAL;
         }
         case 0x6: {
-          if ((i & 0x80000000) == 0x0) return exec_fdiv_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 117 /* fdiv.d */;
+          return OP_ILLEGAL;
         }
         case 0x8: {
           switch ((i >>> 31) & 0x1) {
             case 0x0: {
-              return exec_fsgnjx_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+              return 121 /* fsgnjx.d */;
             }
             case 0x1: {
-              return exec_feq_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+              return 126 /* feq.d */;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
       }
-      return illegalInstruction(raw, pc);
+      return OP_ILLEGAL;
     }
     case 0x26c:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_mulhu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 46 /* mulhu */;
+      return OP_ILLEGAL;
     }
     case 0x274:
     case 0x294:
@@ -1561,63 +1567,63 @@ import {
     {
       switch ((i >>> 26) & 0xf) {
         case 0x0: {
-          if ((i & 0x80000000) == 0x0) return exec_fadd_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 114 /* fadd.d */;
+          return OP_ILLEGAL;
         }
         case 0x2: {
-          if ((i & 0x80000000) == 0x0) return exec_fsub_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 115 /* fsub.d */;
+          return OP_ILLEGAL;
         }
         case 0x4: {
-          if ((i & 0x80000000) == 0x0) return exec_fmul_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 116 /* fmul.d */;
+          return OP_ILLEGAL;
         }
         case 0x6: {
-          if ((i & 0x80000000) == 0x0) return exec_fdiv_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
-          return illegalInstruction(raw, pc);
+          if ((i & 0x80000000) == 0x0) return 117 /* fdiv.d */;
+          return OP_ILLEGAL;
         }
       }
-      return illegalInstruction(raw, pc);
+      return OP_ILLEGAL;
     }
     case 0x28c:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_div(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 47 /* div */;
+      return OP_ILLEGAL;
     }
     case 0x28e:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_divw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 52 /* divw */;
+      return OP_ILLEGAL;
     }
     case 0x2ac:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_divu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 48 /* divu */;
+      return OP_ILLEGAL;
     }
     case 0x2ae:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_divuw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 53 /* divuw */;
+      return OP_ILLEGAL;
     }
     case 0x2cc:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_rem(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 49 /* rem */;
+      return OP_ILLEGAL;
     }
     case 0x2ce:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_remw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 54 /* remw */;
+      return OP_ILLEGAL;
     }
     case 0x2ec:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_remu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 50 /* remu */;
+      return OP_ILLEGAL;
     }
     case 0x2ee:
     {
-      if ((i & 0xbc000000) == 0x0) return exec_remuw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
-      return illegalInstruction(raw, pc);
+      if ((i & 0xbc000000) == 0x0) return 55 /* remuw */;
+      return OP_ILLEGAL;
     }
     case 0x314:
     {
@@ -1627,74 +1633,74 @@ import {
             case 0x0: {
               switch ((i >>> 31) & 0x1) {
                 case 0x0: {
-                  return exec_fcvt_d_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+                  return 125 /* fcvt.d.s */;
                 }
                 case 0x1: {
-                  return exec_fcvt_w_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+                  return 130 /* fcvt.w.d */;
                 }
               }
-              return illegalInstruction(raw, pc);
+              return OP_ILLEGAL;
             }
             case 0x4: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_d_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 134 /* fcvt.d.w */;
+              return OP_ILLEGAL;
             }
             case 0x6: {
-              if ((i & 0x80000000) == 0x0) return exec_fsqrt_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x0) return 118 /* fsqrt.d */;
+              return OP_ILLEGAL;
             }
             case 0x8: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fmv_x_d(raw, pc, npc, fld_rd(i), fld_rs1(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 138 /* fmv.x.d */;
+              return OP_ILLEGAL;
             }
             case 0xc: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fmv_d_x(raw, pc, npc, fld_rd(i), fld_rs1(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 139 /* fmv.d.x */;
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0x1: {
           switch ((i >>> 26) & 0xf) {
             case 0x0: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_wu_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 131 /* fcvt.wu.d */;
+              return OP_ILLEGAL;
             }
             case 0x4: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_d_wu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 135 /* fcvt.d.wu */;
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0x2: {
           switch ((i >>> 26) & 0xf) {
             case 0x0: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_l_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 132 /* fcvt.l.d */;
+              return OP_ILLEGAL;
             }
             case 0x4: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_d_l(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 136 /* fcvt.d.l */;
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0x3: {
           switch ((i >>> 26) & 0xf) {
             case 0x0: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_lu_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 133 /* fcvt.lu.d */;
+              return OP_ILLEGAL;
             }
             case 0x4: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_d_lu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 137 /* fcvt.d.lu */;
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
       }
-      return illegalInstruction(raw, pc);
+      return OP_ILLEGAL;
     }
     case 0x334:
     {
@@ -1704,70 +1710,70 @@ import {
             case 0x0: {
               switch ((i >>> 31) & 0x1) {
                 case 0x0: {
-                  return exec_fcvt_d_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+                  return 125 /* fcvt.d.s */;
                 }
                 case 0x1: {
-                  return exec_fcvt_w_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+                  return 130 /* fcvt.w.d */;
                 }
               }
-              return illegalInstruction(raw, pc);
+              return OP_ILLEGAL;
             }
             case 0x4: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_d_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 134 /* fcvt.d.w */;
+              return OP_ILLEGAL;
             }
             case 0x6: {
-              if ((i & 0x80000000) == 0x0) return exec_fsqrt_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x0) return 118 /* fsqrt.d */;
+              return OP_ILLEGAL;
             }
             case 0x8: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fclass_d(raw, pc, npc, fld_rd(i), fld_rs1(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 129 /* fclass.d */;
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0x1: {
           switch ((i >>> 26) & 0xf) {
             case 0x0: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_wu_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 131 /* fcvt.wu.d */;
+              return OP_ILLEGAL;
             }
             case 0x4: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_d_wu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 135 /* fcvt.d.wu */;
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0x2: {
           switch ((i >>> 26) & 0xf) {
             case 0x0: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_l_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 132 /* fcvt.l.d */;
+              return OP_ILLEGAL;
             }
             case 0x4: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_d_l(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 136 /* fcvt.d.l */;
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0x3: {
           switch ((i >>> 26) & 0xf) {
             case 0x0: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_lu_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 133 /* fcvt.lu.d */;
+              return OP_ILLEGAL;
             }
             case 0x4: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_d_lu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 137 /* fcvt.d.lu */;
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
       }
-      return illegalInstruction(raw, pc);
+      return OP_ILLEGAL;
     }
     case 0x354:
     case 0x374:
@@ -1782,67 +1788,237 @@ import {
             case 0x0: {
               switch ((i >>> 31) & 0x1) {
                 case 0x0: {
-                  return exec_fcvt_d_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+                  return 125 /* fcvt.d.s */;
                 }
                 case 0x1: {
-                  return exec_fcvt_w_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+                  return 130 /* fcvt.w.d */;
                 }
               }
-              return illegalInstruction(raw, pc);
+              return OP_ILLEGAL;
             }
             case 0x4: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_d_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 134 /* fcvt.d.w */;
+              return OP_ILLEGAL;
             }
             case 0x6: {
-              if ((i & 0x80000000) == 0x0) return exec_fsqrt_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x0) return 118 /* fsqrt.d */;
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0x1: {
           switch ((i >>> 26) & 0xf) {
             case 0x0: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_wu_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 131 /* fcvt.wu.d */;
+              return OP_ILLEGAL;
             }
             case 0x4: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_d_wu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 135 /* fcvt.d.wu */;
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0x2: {
           switch ((i >>> 26) & 0xf) {
             case 0x0: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_l_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 132 /* fcvt.l.d */;
+              return OP_ILLEGAL;
             }
             case 0x4: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_d_l(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 136 /* fcvt.d.l */;
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
         case 0x3: {
           switch ((i >>> 26) & 0xf) {
             case 0x0: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_lu_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 133 /* fcvt.lu.d */;
+              return OP_ILLEGAL;
             }
             case 0x4: {
-              if ((i & 0x80000000) == 0x80000000) return exec_fcvt_d_lu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
-              return illegalInstruction(raw, pc);
+              if ((i & 0x80000000) == 0x80000000) return 137 /* fcvt.d.lu */;
+              return OP_ILLEGAL;
             }
           }
-          return illegalInstruction(raw, pc);
+          return OP_ILLEGAL;
         }
       }
-      return illegalInstruction(raw, pc);
+      return OP_ILLEGAL;
     }
+  }
+  return OP_ILLEGAL;
+}
+
+/**
+ * Executes op `id` of the instruction `i` (expanded) at `pc`; returns the next pc (or STOP).
+ * raw is the instruction as fetched (16 or 32 bits, for tval), npc the next sequential pc.
+ */
+@inline export function execOp(id: u32, raw: u32, i: u32, pc: u64, npc: u64): u64 {
+  switch (id) {
+    case 1: return exec_lui(raw, pc, npc, fld_rd(i), fld_imm_u(i));
+    case 2: return exec_auipc(raw, pc, npc, fld_rd(i), fld_imm_u(i));
+    case 3: return exec_lb(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    case 4: return exec_lh(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    case 5: return exec_lw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    case 6: return exec_ld(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    case 7: return exec_lbu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    case 8: return exec_lhu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    case 9: return exec_lwu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    case 10: return exec_sb(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_s(i));
+    case 11: return exec_sh(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_s(i));
+    case 12: return exec_sw(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_s(i));
+    case 13: return exec_sd(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_s(i));
+    case 14: return exec_addi(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    case 15: return exec_slti(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    case 16: return exec_sltiu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    case 17: return exec_xori(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    case 18: return exec_ori(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    case 19: return exec_andi(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    case 20: return exec_slli(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_shamt(i));
+    case 21: return exec_srli(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_shamt(i));
+    case 22: return exec_srai(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_shamt(i));
+    case 23: return exec_add(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 24: return exec_sub(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 25: return exec_sll(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 26: return exec_slt(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 27: return exec_sltu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 28: return exec_xor(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 29: return exec_srl(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 30: return exec_sra(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 31: return exec_or(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 32: return exec_and(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 33: return exec_addiw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    case 34: return exec_slliw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_shamtw(i));
+    case 35: return exec_srliw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_shamtw(i));
+    case 36: return exec_sraiw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_shamtw(i));
+    case 37: return exec_addw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 38: return exec_subw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 39: return exec_sllw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 40: return exec_srlw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 41: return exec_sraw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 42: return exec_fence(raw, pc, npc, fld_fm(i), fld_pred(i), fld_succ(i));
+    case 43: return exec_mul(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 44: return exec_mulh(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 45: return exec_mulhsu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 46: return exec_mulhu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 47: return exec_div(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 48: return exec_divu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 49: return exec_rem(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 50: return exec_remu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 51: return exec_mulw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 52: return exec_divw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 53: return exec_divuw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 54: return exec_remw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 55: return exec_remuw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 56: return exec_lr_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_aq(i), fld_rl(i));
+    case 57: return exec_sc_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+    case 58: return exec_amoswap_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+    case 59: return exec_amoadd_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+    case 60: return exec_amoxor_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+    case 61: return exec_amoand_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+    case 62: return exec_amoor_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+    case 63: return exec_amomin_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+    case 64: return exec_amomax_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+    case 65: return exec_amominu_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+    case 66: return exec_amomaxu_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+    case 67: return exec_lr_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_aq(i), fld_rl(i));
+    case 68: return exec_sc_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+    case 69: return exec_amoswap_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+    case 70: return exec_amoadd_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+    case 71: return exec_amoxor_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+    case 72: return exec_amoand_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+    case 73: return exec_amoor_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+    case 74: return exec_amomin_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+    case 75: return exec_amomax_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+    case 76: return exec_amominu_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+    case 77: return exec_amomaxu_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_aq(i), fld_rl(i));
+    case 78: return exec_flw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    case 79: return exec_fsw(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_s(i));
+    case 80: return exec_fmadd_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
+    case 81: return exec_fmsub_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
+    case 82: return exec_fnmsub_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
+    case 83: return exec_fnmadd_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
+    case 84: return exec_fadd_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+    case 85: return exec_fsub_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+    case 86: return exec_fmul_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+    case 87: return exec_fdiv_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+    case 88: return exec_fsqrt_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+    case 89: return exec_fsgnj_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 90: return exec_fsgnjn_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 91: return exec_fsgnjx_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 92: return exec_fmin_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 93: return exec_fmax_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 94: return exec_fcvt_w_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+    case 95: return exec_fcvt_wu_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+    case 96: return exec_fcvt_l_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+    case 97: return exec_fcvt_lu_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+    case 98: return exec_fmv_x_w(raw, pc, npc, fld_rd(i), fld_rs1(i));
+    case 99: return exec_feq_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 100: return exec_flt_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 101: return exec_fle_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 102: return exec_fclass_s(raw, pc, npc, fld_rd(i), fld_rs1(i));
+    case 103: return exec_fcvt_s_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+    case 104: return exec_fcvt_s_wu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+    case 105: return exec_fcvt_s_l(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+    case 106: return exec_fcvt_s_lu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+    case 107: return exec_fmv_w_x(raw, pc, npc, fld_rd(i), fld_rs1(i));
+    case 108: return exec_fld(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    case 109: return exec_fsd(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_s(i));
+    case 110: return exec_fmadd_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
+    case 111: return exec_fmsub_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
+    case 112: return exec_fnmsub_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
+    case 113: return exec_fnmadd_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rs3(i), fld_rm(i));
+    case 114: return exec_fadd_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+    case 115: return exec_fsub_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+    case 116: return exec_fmul_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+    case 117: return exec_fdiv_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i), fld_rm(i));
+    case 118: return exec_fsqrt_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+    case 119: return exec_fsgnj_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 120: return exec_fsgnjn_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 121: return exec_fsgnjx_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 122: return exec_fmin_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 123: return exec_fmax_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 124: return exec_fcvt_s_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+    case 125: return exec_fcvt_d_s(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+    case 126: return exec_feq_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 127: return exec_flt_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 128: return exec_fle_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rs2(i));
+    case 129: return exec_fclass_d(raw, pc, npc, fld_rd(i), fld_rs1(i));
+    case 130: return exec_fcvt_w_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+    case 131: return exec_fcvt_wu_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+    case 132: return exec_fcvt_l_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+    case 133: return exec_fcvt_lu_d(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+    case 134: return exec_fcvt_d_w(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+    case 135: return exec_fcvt_d_wu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+    case 136: return exec_fcvt_d_l(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+    case 137: return exec_fcvt_d_lu(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_rm(i));
+    case 138: return exec_fmv_x_d(raw, pc, npc, fld_rd(i), fld_rs1(i));
+    case 139: return exec_fmv_d_x(raw, pc, npc, fld_rd(i), fld_rs1(i));
+    case 140: return exec_jal(raw, pc, npc, fld_rd(i), fld_imm_j(i));
+    case 141: return exec_jalr(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_imm_i(i));
+    case 142: return exec_beq(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_b(i));
+    case 143: return exec_bne(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_b(i));
+    case 144: return exec_blt(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_b(i));
+    case 145: return exec_bge(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_b(i));
+    case 146: return exec_bltu(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_b(i));
+    case 147: return exec_bgeu(raw, pc, npc, fld_rs1(i), fld_rs2(i), fld_imm_b(i));
+    case 148: return exec_ecall(raw, pc, npc);
+    case 149: return exec_ebreak(raw, pc, npc);
+    case 150: return exec_fence_i(raw, pc, npc);
+    case 151: return exec_csrrw(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_csr(i));
+    case 152: return exec_csrrs(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_csr(i));
+    case 153: return exec_csrrc(raw, pc, npc, fld_rd(i), fld_rs1(i), fld_csr(i));
+    case 154: return exec_csrrwi(raw, pc, npc, fld_rd(i), fld_zimm(i), fld_csr(i));
+    case 155: return exec_csrrsi(raw, pc, npc, fld_rd(i), fld_zimm(i), fld_csr(i));
+    case 156: return exec_csrrci(raw, pc, npc, fld_rd(i), fld_zimm(i), fld_csr(i));
+    case 157: return exec_sret(raw, pc, npc);
+    case 158: return exec_mret(raw, pc, npc);
+    case 159: return exec_wfi(raw, pc, npc);
+    case 160: return exec_sfence_vma(raw, pc, npc, fld_rs1(i), fld_rs2(i));
   }
   return illegalInstruction(raw, pc);
 }

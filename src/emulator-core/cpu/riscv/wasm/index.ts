@@ -15,6 +15,7 @@ import { effectiveMipAt } from './trap';
 import { csrMissing, csrRead, csrWrite, instretLive } from './csr';
 import { ILLEGAL_EXPANSION, expand16 } from './decode.gen';
 import { lastRetired, runSlice } from './run';
+import { blocksClear } from './blocks';
 import { counterValue, resetCounters } from './counters';
 
 export { resetCounters };
@@ -59,6 +60,7 @@ export function init(ramBase: u64, ramSize: u64, romBase: u64, romSize: u64, har
   }
   memory.fill(MEM_STATE, 0, STATE_SIZE);
   memory.fill(MEM_SLOTS, 0, MAX_HARTS * STATE_SIZE);
+  blocksClear();
   setCurHart(0);
   for (let h: u32 = 0; h < harts; h++) resetHart(h, 0);
   selectHart(0);

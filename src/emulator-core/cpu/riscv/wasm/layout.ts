@@ -11,6 +11,8 @@
 //   MEM_TLB      per hart, per translation context, per access kind: TLB_ENTRIES entries of 16 bytes
 //                { tag: u64 = page-aligned virtual address or TLB_INVALID, addend: u32 }
 //                host address = u32(vaddr) + addend (mod 2^32). See mmu.ts for contexts and kinds.
+//   MEM_BLOCKS   the decoded-block cache (blocks.ts): BLOCK_SLOTS slots of BLOCK_SLOT_BYTES,
+//                shared by all harts (keyed by host address, validated against a snapshot)
 //   MEM_ROM      the mask ROM (romSize bytes, at most ROM_MAX)
 //   MEM_RAM      guest RAM (ramSize bytes), up to the end of the memory
 
@@ -30,8 +32,23 @@ export const TLB_KINDS: u32 = 3;
 export const TLB_TABLE_BYTES: u32 = TLB_ENTRIES * TLB_ENTRY_SIZE;
 export const TLB_HART_BYTES: u32 = TLB_CONTEXTS * TLB_KINDS * TLB_TABLE_BYTES;
 export const MEM_TLB: u32 = 0x10_0000;
+
+// Decoded blocks: a slot is { u32 tag (host address of the first instruction, 0 = empty),
+// u16 ops, u16 bytes } at +0, a snapshot of the block's bytes at +16, its op records at +256.
+// An op record (16 bytes): u16 op id, u8 offset of the instruction in the block, u8 length
+// (2 or 4), u32 expanded instruction, u32 raw instruction, u32 unused.
+export const BLOCK_BITS: u32 = 12;
+export const BLOCK_SLOTS: u32 = 1 << BLOCK_BITS;
+export const BLOCK_SLOT_BYTES: u32 = 1024;
+export const BLOCK_MAX_OPS: u32 = 32;
+export const BLOCK_MAX_BYTES: u32 = 128;
+export const BLOCK_SNAPSHOT: u32 = 16;
+export const BLOCK_OPS: u32 = 256;
+export const OP_BYTES: u32 = 16;
+export const MEM_BLOCKS: u32 = (MEM_TLB + MAX_HARTS * TLB_HART_BYTES + 0xffff) & ~0xffff;
+
 export const ROM_MAX: u32 = 0x1_0000;
-export const MEM_ROM: u32 = (MEM_TLB + MAX_HARTS * TLB_HART_BYTES + 0xffff) & ~0xffff;
+export const MEM_ROM: u32 = MEM_BLOCKS + BLOCK_SLOTS * BLOCK_SLOT_BYTES;
 export const MEM_RAM: u32 = (MEM_ROM + ROM_MAX + 0xf_ffff) & ~0xf_ffff;
 
 /** A tag no access matches: its low 12 bits are all ones, an aligned access's never are. */

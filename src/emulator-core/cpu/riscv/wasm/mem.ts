@@ -149,11 +149,10 @@ export function lrHost(va: u64, size: u32): u32 {
 
 // ---- instruction fetch ----
 
-/** The code page the loop caches after a fetchSlow: page vaddr, host address of its start, and
- * the limit of in-page offsets it may fetch 4 bytes at (0 when the page must not be cached). */
+/** The code page the loop caches after a fetchSlow: page vaddr and host address of its start
+ * (fetchHost 0: the page must not be cached; run each instruction through fetchSlow). */
 export let fetchPage: u64 = 0;
 export let fetchHost: u32 = 0;
-export let fetchLimit: u64 = 0;
 
 function fetchHalf(va: u64): u32 {
   let h = tlbLookup(tlbX, va);
@@ -172,7 +171,7 @@ function fetchHalf(va: u64): u32 {
 /** Fetches the instruction at pc (16 or 32 bits) and sets up the code page cache. */
 export function fetchSlow(pc: u64): u32 {
   count(C_FETCH_SLOW);
-  fetchLimit = 0;
+  fetchHost = 0;
   let h = tlbLookup(tlbX, pc);
   if (!h) {
     xlate(pc, 2, ACC_EXEC);
@@ -183,7 +182,6 @@ export function fetchSlow(pc: u64): u32 {
   if (h && off <= 0xffc) {
     fetchPage = pc & ~0xfff;
     fetchHost = h - off;
-    fetchLimit = 0xffd;
     return load<u32>(h);
   }
   const lo = fetchHalf(pc);

@@ -1,21 +1,38 @@
-// The interpreter loop (TinyEMU's shape): fetch from a cached code page (the TLB is consulted
-// only when pc leaves it), expand compressed words through a table, dispatch on the decode tree,
-// and leave everything rare to one slow path: a handler returns STOP (an impossible pc) after
-// traps, exits, and anything that changes translation or interrupt state; the page check below
-// catches STOP for free, and the slow path re-checks interrupts and drops the code page.
-import { MEM_RVC, MEM_STATE, ST_PC, ST_X, setSt64, st64 } from './layout';
+// The interpreter loop (TinyEMU's shape, with decoded blocks): pc is translated only when it
+// leaves the cached code page; within the page, execution goes block by block through the
+// decoded-block cache (blocks.ts), each op dispatched on its id. Everything rare leaves through
+// one slow path: a handler returns STOP (an impossible pc) after traps, exits, and anything that
+// changes translation or interrupt state; the loop then re-checks interrupts and drops the code
+// page. A block ends at control transfers and SYSTEM instructions; an op that does not continue
+// to its sequential successor (a taken trap, STOP) ends it early.
+import { MEM_RVC, MEM_STATE, OP_BYTES, BLOCK_OPS, ST_PC, ST_X, setSt64, st64 } from './layout';
 import {
   EXIT_BUDGET, EXIT_NONE, STOP, budgetLeft, excCause, excTval, exitReason, irqChanged, resumePc, sliceBudget,
   slowEvent,
 } from './globals';
-import { fetchHost, fetchLimit, fetchPage, fetchSlow } from './mem';
+import { fetchHost, fetchPage, fetchSlow } from './mem';
 import { pendingInterrupt, takeInterrupt, takeTrap } from './trap';
-import { dispatch } from './decode.gen';
+import { decodeOp, execOp } from './decode.gen';
+import { blockAt } from './blocks';
 import { retireSlice } from './csr';
-import { C_STOP, count } from './counters';
+import { C_STEP, C_STOP, count } from './counters';
 
 /** Instructions retired by the last runSlice. */
 export let lastRetired: i32 = 0;
+
+/** Runs one instruction fetched by fetchSlow (page-crossing or from an uncacheable page). */
+function step(insn: u32, pc: u64): u64 {
+  count(C_STEP);
+  let x = insn;
+  let npc = pc + 4;
+  if ((insn & 3) != 3) {
+    insn &= 0xffff;
+    x = load<u32>(MEM_RVC + (insn << 2));
+    npc = pc + 2;
+  }
+  store<u64>(MEM_STATE + ST_X, 0);
+  return execOp(decodeOp(x), insn, x, pc, npc);
+}
 
 /** Runs the active hart for at most `budget` instructions; returns the exit reason. */
 export function runSlice(budget: i32): i32 {
@@ -24,7 +41,8 @@ export function runSlice(budget: i32): i32 {
   budgetLeft = budget;
   irqChanged = false;
   let pc = st64(ST_PC);
-  // The code page cache: pc - codePage < codeLimit means pc's 4 bytes are at codeHost + offset.
+  // The code page cache: while pc - codePage < codeLimit (0x1000, or 0 when there is none),
+  // pc's bytes are at codeHost + (pc - codePage).
   let codePage: u64 = 0;
   let codeHost: u32 = 0;
   let codeLimit: u64 = 0;
@@ -32,22 +50,19 @@ export function runSlice(budget: i32): i32 {
   if (first >= 0) pc = takeInterrupt(first, pc);
 
   while (budgetLeft > 0) {
-    const off = pc - codePage;
-    let insn: u32;
-    if (off < codeLimit) {
-      insn = load<u32>(codeHost + <u32>off);
-    } else {
-      if (pc == STOP) {
-        count(C_STOP);
-        pc = resumePc;
-        if (exitReason != EXIT_NONE) break;
-        codeLimit = 0;
-        irqChanged = false;
-        const irq = pendingInterrupt();
-        if (irq >= 0) pc = takeInterrupt(irq, pc);
-        continue;
-      }
-      insn = fetchSlow(pc);
+    if (pc == STOP) {
+      count(C_STOP);
+      pc = resumePc;
+      if (exitReason != EXIT_NONE) break;
+      codeLimit = 0;
+      irqChanged = false;
+      const irq = pendingInterrupt();
+      if (irq >= 0) pc = takeInterrupt(irq, pc);
+      continue;
+    }
+    let off = pc - codePage;
+    if (off >= codeLimit) {
+      const insn = fetchSlow(pc);
       if (slowEvent) {
         // A fetch fault: it costs a budget unit so that a trap loop cannot hang the host.
         slowEvent = 0;
@@ -57,18 +72,53 @@ export function runSlice(budget: i32): i32 {
       }
       codePage = fetchPage;
       codeHost = fetchHost;
-      codeLimit = fetchLimit;
+      codeLimit = fetchHost ? 0x1000 : 0;
+      off = pc - codePage;
+      if (off >= codeLimit) {
+        budgetLeft--;
+        pc = step(insn, pc);
+        continue;
+      }
     }
-    budgetLeft--;
-    store<u64>(MEM_STATE + ST_X, 0);
-    let x = insn;
-    let npc = pc + 4;
-    if ((insn & 3) != 3) {
-      insn &= 0xffff;
-      x = load<u32>(MEM_RVC + (insn << 2));
-      npc = pc + 2;
+    const block = blockAt(codeHost + <u32>off);
+    if (!block) {
+      // The instruction crosses into the next page: fetched in two halves.
+      const insn = fetchSlow(pc);
+      if (slowEvent) {
+        slowEvent = 0;
+        budgetLeft--;
+        pc = takeTrap(excCause, excTval, pc);
+        continue;
+      }
+      budgetLeft--;
+      pc = step(insn, pc);
+      codeLimit = 0;
+      continue;
     }
-    pc = dispatch(insn, x, pc, npc);
+    // Run the block's ops (at most the budget left); count them up front, give back the rest if
+    // an op leaves early.
+    let n = <i32>load<u16>(block, 4);
+    if (n > budgetLeft) n = budgetLeft;
+    budgetLeft -= n;
+    let rec = block + BLOCK_OPS;
+    const end = rec + (<u32>n << 4);
+    const base = pc;
+    while (true) {
+      store<u64>(MEM_STATE + ST_X, 0);
+      const cur = base + <u64>load<u8>(rec, 2);
+      const npc = cur + <u64>load<u8>(rec, 3);
+      const next = execOp(<u32>load<u16>(rec), load<u32>(rec, 8), load<u32>(rec, 4), cur, npc);
+      rec += OP_BYTES;
+      if (next != npc) {
+        budgetLeft += <i32>((end - rec) >> 4);
+        pc = next;
+        break;
+      }
+      if (rec >= end) {
+        pc = next;
+        break;
+      }
+    }
   }
 
   if (pc == STOP) {
