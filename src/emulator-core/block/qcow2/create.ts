@@ -90,11 +90,14 @@ export async function createQcow2(filename: string, o: Qcow2CreateOptions): Prom
     put64(reftable, 0, hi, lo);
     const block = new Uint8Array(cs);
     for (let c = 0; c < 3; c++) setRefcount(block, c, refcountOrder, 1);
+    // The header goes last: a process killed before it leaves a file that is not a qcow2 image
+    // at all, never one whose header points at missing tables.
     const first = new Uint8Array(cs);
     first.set(serializeHeader(header));
-    await file.write(first, 0);
     await file.write(reftable, cs);
     await file.write(block, 2 * cs);
+    await file.datasync();
+    await file.write(first, 0);
     await file.datasync();
 
     // Step 2: the L1 table for the size, the backing file, preallocation.

@@ -473,10 +473,10 @@ export class Qcow2Image {
     }
     if (l1) {
       const sectors = [...this.l1DirtySectors].sort((a, b) => a - b);
-      this.l1DirtySectors.clear();
       for (const s of sectors) {
         const start = s * SECTOR;
         await this.file.write(this.l1.subarray(start, start + SECTOR), this.header.l1TableOffset + start);
+        this.l1DirtySectors.delete(s); // only once written: a failed write (ENOSPC) is retried
       }
       await this.file.datasync();
     }
