@@ -135,22 +135,22 @@ if (qmpPath) {
               break;
             case 'stop':
               running = false;
-              ok();
               event('STOP');
+              ok();
               break;
             case 'cont':
               running = true;
-              ok();
               event('RESUME');
+              ok();
               break;
             case 'system_reset':
-              ok();
               event('RESET', { guest: false, reason: 'host-qmp-system-reset' });
+              ok();
               emit('\n[    0.000000] Linux version 6.12.107-fake (after reset)\nGUEST-READY 6.12.107-fake\n~ # ');
               break;
             case 'system_powerdown':
-              ok();
               event('POWERDOWN');
+              ok();
               setTimeout(() => {
                 emit('The system is going down NOW!\n');
                 event('SHUTDOWN', { guest: true, reason: 'guest-shutdown' });
@@ -158,8 +158,8 @@ if (qmpPath) {
               }, 100);
               break;
             case 'quit':
-              ok();
               event('SHUTDOWN', { guest: false, reason: 'host-qmp-quit' });
+              ok();
               setTimeout(() => process.exit(0), 20);
               break;
             default:

@@ -64,13 +64,13 @@ describe('QMP machine commands', () => {
     expect(calls).toEqual(['pause', 'resume']);
   });
 
-  it('reset, powerdown and quit answer first, then send their events', async () => {
+  it('reset, powerdown and quit send their events before the reply, as QEMU 7.2 does', async () => {
     const { exec, calls, lines } = await setup();
-    expect(await exec('system_reset', 1)).toEqual(['return 1', 'event RESET']);
-    expect(lines.at(-1)).toMatchObject({ data: { guest: false, reason: 'host-qmp-system-reset' } });
-    expect(await exec('system_powerdown', 2)).toEqual(['return 2', 'event POWERDOWN']);
-    expect(await exec('quit', 3)).toEqual(['return 3', 'event SHUTDOWN']);
-    expect(lines.at(-1)).toMatchObject({ data: { guest: false, reason: 'host-qmp-quit' } });
+    expect(await exec('system_reset', 1)).toEqual(['event RESET', 'return 1']);
+    expect(lines.at(-2)).toMatchObject({ data: { guest: false, reason: 'host-qmp-system-reset' } });
+    expect(await exec('system_powerdown', 2)).toEqual(['event POWERDOWN', 'return 2']);
+    expect(await exec('quit', 3)).toEqual(['event SHUTDOWN', 'return 3']);
+    expect(lines.at(-2)).toMatchObject({ data: { guest: false, reason: 'host-qmp-quit' } });
     expect(calls).toEqual(['reset', 'powerdown', 'quit']);
     expect(await exec('migrate', 4)).toEqual(['error CommandNotFound']);
   });

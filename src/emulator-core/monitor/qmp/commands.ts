@@ -54,29 +54,27 @@ export function registerMachineCommands(qmp: QmpServer, machine: MachineControl)
       return {};
     },
   });
-  // stop and cont change state inside the command, so QEMU's STOP/RESUME precede the reply;
-  // reset, powerdown and quit are requests its main loop serves later: their events follow it.
-  const afterReply = (fn: () => void) => setImmediate(fn);
+  // QEMU 7.2 sends each of these events before the command's reply (observed over its socket:
+  // its main loop serves the reset/powerdown/shutdown request before the reply is flushed).
   qmp.register('system_reset', {
     run: () => {
       machine.reset();
-      afterReply(() => qmp.emit('RESET', { guest: false, reason: 'host-qmp-system-reset' }));
+      qmp.emit('RESET', { guest: false, reason: 'host-qmp-system-reset' });
       return {};
     },
   });
   qmp.register('system_powerdown', {
     run: () => {
       machine.powerdown();
-      afterReply(() => qmp.emit('POWERDOWN'));
+      qmp.emit('POWERDOWN');
       return {};
     },
   });
   qmp.register('quit', {
     run: () => {
-      afterReply(() => {
-        emitShutdown(qmp, 'host-qmp-quit');
-        machine.quit();
-      });
+      emitShutdown(qmp, 'host-qmp-quit');
+      // The process ends after the reply has been written.
+      setImmediate(() => machine.quit());
       return {};
     },
   });
