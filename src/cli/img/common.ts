@@ -2,6 +2,7 @@
 // name, usage errors followed by the "Try --help" line), size parsing (qemu_strtosz) and
 // printing (size_to_str), -o option lists, and opening images with qemu-img's messages.
 import { BlockError, openImage, type BlockDriver, type OpenImageOptions } from '../../emulator-core/block';
+import { strerror } from '../../emulator-core/block/errors';
 
 export const PROGRAM = 'viv img';
 
@@ -183,4 +184,17 @@ export function warnProbedRaw(filename: string): void {
          Automatically detecting the format is dangerous for raw images, write operations on block 0 will be restricted.
          Specify the 'raw' format explicitly to remove the restrictions.
 `);
+}
+
+/**
+ * qemu-img's wording for an I/O failure: a corruption found in the metadata is announced first
+ * (qcow2_signal_corruption's line), and the command then names only the errno text.
+ */
+export function ioErrorText(err: unknown, writable = false): string {
+  if (!(err instanceof BlockError)) throw err;
+  if (!err.corruption) return err.message;
+  process.stderr.write(writable
+    ? `qcow2: Marking image as corrupt: ${err.message}; further corruption events will be suppressed\n`
+    : `qcow2: Image is corrupt: ${err.message}; further non-fatal corruption events will be suppressed\n`);
+  return strerror(err.code);
 }

@@ -1,10 +1,10 @@
 // `viv img compare [-f fmt] [-F fmt] [-T src_cache] [-p] [-q] [-s] [-U] filename1 filename2`
 // (qemu-img compare): exit 0 identical, 1 different, 2 open error, 3 allocation test failed,
 // 4 read error.
-import { BlockError, type BlockDriver } from '../../emulator-core/block';
+import type { BlockDriver } from '../../emulator-core/block';
 import { zeroPrefix } from '../../emulator-core/block/raw';
 import { statusAbove, type ChainStatus } from './block-status';
-import { CommandError, openForCli, out, runCommand, UsageError } from './common';
+import { CommandError, ioErrorText, openForCli, out, runCommand, UsageError } from './common';
 import { getopt } from './getopt';
 import { Progress } from './progress';
 import { refuseUnsupported } from './unsupported';
@@ -71,7 +71,7 @@ async function read(drv: BlockDriver, offset: number, n: number, name: string): 
   try {
     await drv.read(offset, buf);
   } catch (err) {
-    throw new CommandError(`Error while reading offset ${offset} of ${name}: ${err instanceof BlockError ? err.message : String(err)}`, 4);
+    throw new CommandError(`Error while reading offset ${offset} of ${name}: ${ioErrorText(err)}`, 4);
   }
   return buf;
 }
@@ -79,7 +79,8 @@ async function read(drv: BlockDriver, offset: number, n: number, name: string): 
 async function status(drv: BlockDriver, offset: number, n: number, name: string): Promise<ChainStatus> {
   try {
     return await statusAbove(drv, offset, n);
-  } catch {
+  } catch (err) {
+    ioErrorText(err);
     throw new CommandError(`Sector allocation test failed for ${name}`, 3);
   }
 }

@@ -1,10 +1,10 @@
 // `viv img convert [-U] [-c] [-p] [-q] [-n] [-f fmt] [-t cache] [-T src_cache] [-O output_fmt]
 //   [-B backing_file [-F backing_fmt]] [-o options] [-S sparse_size] [-m num] [-W]
 //   filename [filename2 [...]] output_filename` (qemu-img convert).
-import { BlockError, Qcow2Driver, type BlockDriver } from '../../emulator-core/block';
+import { Qcow2Driver, type BlockDriver } from '../../emulator-core/block';
 import { zeroPrefix } from '../../emulator-core/block/raw';
 import { statusAbove } from './block-status';
-import { checkOptionList, CommandError, cvtnum, openForCli, runCommand } from './common';
+import { checkOptionList, CommandError, cvtnum, ioErrorText, openForCli, runCommand } from './common';
 import { createImage } from './create';
 import { parseCreateOptions } from './create-options';
 import { getopt } from './getopt';
@@ -181,14 +181,18 @@ async function* pieces(job: CopyJob): AsyncGenerator<Piece> {
     for (let off = 0; off < len;) {
       let kind: PieceKind;
       let n: number;
-      if (job.topOnly) {
-        const st = await src.drv.blockStatus(off, len - off);
-        n = st.length;
-        kind = st.zero ? 'zero' : st.data ? 'data' : 'skip';
-      } else {
-        const st = await statusAbove(src.drv, off, len - off);
-        n = st.length;
-        kind = st.zero ? 'zero' : 'data';
+      try {
+        if (job.topOnly) {
+          const st = await src.drv.blockStatus(off, len - off);
+          n = st.length;
+          kind = st.zero ? 'zero' : st.data ? 'data' : 'skip';
+        } else {
+          const st = await statusAbove(src.drv, off, len - off);
+          n = st.length;
+          kind = st.zero ? 'zero' : 'data';
+        }
+      } catch (err) {
+        throw new CommandError(`error while reading block status at offset ${src.base + off}: ${ioErrorText(err)}`);
       }
       for (let p = 0; p < n; p += CHUNK) {
         yield { kind, offset: src.base + off + p, length: Math.min(CHUNK, n - p), src };
@@ -204,7 +208,12 @@ async function allZero(job: CopyJob, offset: number, length: number): Promise<bo
     const src = sourceAt(job, p);
     const within = p - src.base;
     const n = Math.min(offset + length - p, src.drv.length() - within);
-    const st = job.topOnly ? await src.drv.blockStatus(within, n) : await statusAbove(src.drv, within, n);
+    let st;
+    try {
+      st = job.topOnly ? await src.drv.blockStatus(within, n) : await statusAbove(src.drv, within, n);
+    } catch (err) {
+      throw new CommandError(`error while reading block status at offset ${p}: ${ioErrorText(err)}`);
+    }
     if (!(st.zero || (job.topOnly && !st.data))) return false;
     p += st.length;
   }
@@ -239,7 +248,7 @@ async function copy(job: CopyJob): Promise<void> {
     try {
       await readInput(job, piece.offset, buf);
     } catch (err) {
-      throw new CommandError(`error while reading at byte ${piece.offset}: ${(err as Error).message}`);
+      throw new CommandError(`error while reading at byte ${piece.offset}: ${ioErrorText(err)}`);
     }
     return { piece, buf };
   };
@@ -248,14 +257,15 @@ async function copy(job: CopyJob): Promise<void> {
       await writePiece(job, piece, buf, clusterSize);
     } catch (err) {
       if (err instanceof CommandError) throw err;
-      const msg = err instanceof BlockError ? err.message : String(err);
-      throw new CommandError(`error while writing at byte ${piece.offset}: ${msg}`);
+      throw new CommandError(`error while writing at byte ${piece.offset}: ${ioErrorText(err, true)}`);
     }
     done += piece.length;
     job.progress?.update(job.total ? (done * 100) / job.total : 100);
   };
   for await (const piece of pieces(job)) {
-    inflight.push(read(piece));
+    const pending = read(piece);
+    pending.catch(() => undefined); // reported when its turn to be written comes, not as unhandled
+    inflight.push(pending);
     if (inflight.length >= job.parallel) await write(await inflight.shift()!);
   }
   while (inflight.length) await write(await inflight.shift()!);

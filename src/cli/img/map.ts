@@ -1,6 +1,6 @@
 // `viv img map [-f fmt] [--start-offset=offset] [--max-length=len] [--output=ofmt] [-U] filename`
 // (qemu-img map): the allocation map of the whole chain, merged as qemu-img merges it.
-import { CommandError, cvtnum, openForCli, out, parseOutputFormat, runCommand, UsageError } from './common';
+import { CommandError, cvtnum, ioErrorText, openForCli, out, parseOutputFormat, runCommand, UsageError } from './common';
 import { chainStatus, type ChainStatus } from './block-status';
 import { getopt } from './getopt';
 import { refuseUnsupported } from './unsupported';
@@ -47,7 +47,12 @@ export function mapCommand(argv: string[]): Promise<number> {
       let curr: ChainStatus = { start, length: 0, depth: 0, present: false, zero: false, data: false };
       while (curr.start + curr.length < length) {
         const offset = curr.start + curr.length;
-        const next = await chainStatus(drv, offset, length - offset);
+        let next: ChainStatus;
+        try {
+          next = await chainStatus(drv, offset, length - offset);
+        } catch (err) {
+          throw new CommandError(`Could not read file metadata: ${ioErrorText(err)}`);
+        }
         if (mergeable(curr, next)) {
           next.start = curr.start;
           next.length += curr.length;

@@ -21,10 +21,17 @@ export class BlockError extends Error {
   constructor(
     readonly code: BlockErrorCode,
     message: string,
+    /** Metadata found inconsistent during I/O (QEMU's qcow2_signal_corruption). */
+    readonly corruption = false,
   ) {
     super(message);
     this.name = 'BlockError';
   }
+}
+
+/** An inconsistency found while using the image: EIO, and the image gets marked corrupt if writable. */
+export function corruptionError(message: string): BlockError {
+  return new BlockError('EIO', message, true);
 }
 
 /** Turns a host error (Node's fs) into a BlockError that keeps the errno code and strerror-like text. */

@@ -484,6 +484,11 @@ async function rebuildRefcountStructure(p: Pass): Promise<void> {
 /** Runs the whole check (and repair, per `fix`) on an open image. */
 export async function checkQcow2(img: Qcow2Image, fix: CheckFix, report: Reporter): Promise<CheckResult> {
   const res = emptyCheckResult();
+  img.snapshots.forEach((sn, i) => {
+    if (!sn.incomplete) return;
+    report(`ERROR snapshot table entry ${i} is incomplete`);
+    res.corruptions++;
+  });
   const cs = img.clusterSize;
   const fileSize = await img.file.size();
   res.totalClusters = Math.ceil((Math.ceil(img.size / 512) * 512) / cs);

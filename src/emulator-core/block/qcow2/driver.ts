@@ -85,6 +85,23 @@ export class Qcow2Driver implements BlockDriver {
     return this.image.size;
   }
 
+  /**
+   * Runs a request under the lock; an inconsistency found on the way marks a writable image
+   * corrupt (as qcow2_signal_corruption does) so nothing builds on it.
+   */
+  private guarded<T>(fn: () => Promise<T>): Promise<T> {
+    return this.lock.run(async () => {
+      try {
+        return await fn();
+      } catch (err) {
+        if (err instanceof BlockError && err.corruption && !this.readOnly) {
+          await this.image.markCorrupt().catch(() => undefined);
+        }
+        throw err;
+      }
+    });
+  }
+
   private async beforeWrite(): Promise<void> {
     if (this.readOnly) throw new BlockError('EROFS', 'Image opened read-only');
     if (this.image.header.incompatibleFeatures & INCOMPAT_CORRUPT) {
@@ -98,25 +115,25 @@ export class Qcow2Driver implements BlockDriver {
   }
 
   read(offset: number, buf: Uint8Array): Promise<void> {
-    return this.lock.run(() => readAt(this.layer, offset, buf));
+    return this.guarded(() => readAt(this.layer, offset, buf));
   }
 
   write(offset: number, data: Uint8Array): Promise<void> {
-    return this.lock.run(async () => {
+    return this.guarded(async () => {
       await this.beforeWrite();
       await writeAt(this.layer, offset, data);
     });
   }
 
   writeZeroes(offset: number, length: number, options?: WriteZeroesOptions): Promise<void> {
-    return this.lock.run(async () => {
+    return this.guarded(async () => {
       await this.beforeWrite();
       await writeZeroesAt(this.layer, offset, length, options);
     });
   }
 
   discard(offset: number, length: number): Promise<void> {
-    return this.lock.run(async () => {
+    return this.guarded(async () => {
       await this.beforeWrite();
       await discardAt(this.layer, offset, length);
     });
@@ -127,7 +144,7 @@ export class Qcow2Driver implements BlockDriver {
    * last partial cluster). Falls back to a normal write when deflate does not make it smaller.
    */
   writeCompressed(offset: number, data: Uint8Array): Promise<void> {
-    return this.lock.run(async () => {
+    return this.guarded(async () => {
       await this.beforeWrite();
       const img = this.image;
       const cs = img.clusterSize;
@@ -162,11 +179,11 @@ export class Qcow2Driver implements BlockDriver {
   }
 
   flush(): Promise<void> {
-    return this.lock.run(() => this.image.flushMetadata());
+    return this.guarded(() => this.image.flushMetadata());
   }
 
   blockStatus(offset: number, length: number): Promise<BlockStatus> {
-    return this.lock.run(() => blockStatusAt(this.layer, offset, length));
+    return this.guarded(() => blockStatusAt(this.layer, offset, length));
   }
 
   /** Runs `fn` with the image lock held (snapshots, resize, check: whole-image operations). */

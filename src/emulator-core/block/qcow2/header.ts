@@ -113,13 +113,13 @@ export function parseHeader(buf: Uint8Array): Qcow2Header {
   const supportedIncompat = INCOMPAT_DIRTY | INCOMPAT_CORRUPT;
   const unknown = incompatibleFeatures & ~supportedIncompat;
   if (unknown !== 0n) {
-    throw new BlockError('ENOTSUP', `Unsupported IMAGE feature(s): ${describeFeatures(unknown, 0, featureTable)}`);
+    throw new BlockError('ENOTSUP', `Unsupported qcow2 feature(s): ${describeFeatures(unknown, 0, featureTable)}`);
   }
   if (refcountOrder > 6) {
     throw new BlockError('EINVAL', 'Reference count entry width too large; may not exceed 64 bits');
   }
   const cryptMethod = v.getUint32(32);
-  if (cryptMethod > 2) throw new BlockError('EINVAL', `Unsupported encryption method: ${cryptMethod}`);
+  if (cryptMethod > 2) throw new BlockError('EINVAL', `Unsupported encryption method ${cryptMethod}`);
 
   let backingFile: string | null = null;
   if (backingFileOffset !== 0n) {

@@ -12,7 +12,7 @@
 // (leaks, which `qemu-img check` reports but which are not corruption). Structural changes (a new
 // refcount block, a bigger refcount table, a bigger L1, a snapshot) write their new tables to
 // free clusters first and switch to them with one header (or one table sector) write.
-import { BlockError } from '../errors';
+import { BlockError, corruptionError } from '../errors';
 import type { HostFile } from '../host-file';
 import { MAX_L1_BYTES, MAX_REFTABLE_BYTES, INCOMPAT_CORRUPT, INCOMPAT_DIRTY, COMPAT_LAZY_REFCOUNTS } from './constants';
 import {
@@ -196,7 +196,7 @@ export class Qcow2Image {
 
   private checkRefblockOffset(rb: number, rt: number): void {
     if (rb % this.clusterSize !== 0) {
-      throw new BlockError('EIO', `Refblock offset ${hex(rb)} unaligned (reftable index: ${hex(rt)})`);
+      throw corruptionError(`Refblock offset ${hex(rb)} unaligned (reftable index: ${hex(rt)})`);
     }
   }
 
@@ -210,7 +210,7 @@ export class Qcow2Image {
     const old = getRefcount(block, idx, this.refcountOrder);
     const next = old + delta;
     if (next < 0) {
-      throw new BlockError('EIO', `Refcount of cluster ${c} would become negative (corrupt image)`);
+      throw corruptionError(`Refcount of cluster ${c} would become negative`);
     }
     if (next > this.refcountMax) {
       throw new BlockError('ERANGE', `refcount overflow on cluster ${c} (limit ${this.refcountMax})`);

@@ -1,6 +1,6 @@
 // L1/L2 lookups and the L2 table updates a write needs (QEMU's qcow2-cluster.c): loading a table,
 // creating one for an empty L1 slot, and copying a table shared with a snapshot before changing it.
-import { BlockError } from '../errors';
+import { BlockError, corruptionError } from '../errors';
 import { ClusterKind, hiOf, l2Kind, loOf, put64, L2E_COPIED_HI, entryOffset } from './entries';
 import { hex, type Qcow2Image } from './image';
 
@@ -22,10 +22,10 @@ export function decodeL2(img: Qcow2Image, table: Uint8Array, index: number, l2Of
   if (kind === ClusterKind.Normal || kind === ClusterKind.ZeroAlloc) {
     host = entryOffset(hi, lo);
     if (!img.v3 && lo & 1) {
-      throw new BlockError('EIO', `Zero cluster entry found in pre-v3 image (L2 offset: ${hex(l2Offset)}, L2 index: ${hex(index)})`);
+      throw corruptionError(`Zero cluster entry found in pre-v3 image (L2 offset: ${hex(l2Offset)}, L2 index: ${hex(index)})`);
     }
     if (host % img.clusterSize !== 0) {
-      throw new BlockError('EIO', `Cluster allocation offset ${hex(host)} unaligned (L2 offset: ${hex(l2Offset)}, L2 index: ${hex(index)})`);
+      throw corruptionError(`Cluster allocation offset ${hex(host)} unaligned (L2 offset: ${hex(l2Offset)}, L2 index: ${hex(index)})`);
     }
   }
   return { hi, lo, kind, host, copied: (hi & L2E_COPIED_HI) !== 0 };
@@ -38,7 +38,7 @@ export function l2OffsetAt(img: Qcow2Image, i: number): number {
   const lo = loOf(img.l1, i * 8);
   const off = entryOffset(hi, lo);
   if (off % img.clusterSize !== 0) {
-    throw new BlockError('EIO', `L2 table offset ${hex(off)} unaligned (L1 index: ${hex(i)})`);
+    throw corruptionError(`L2 table offset ${hex(off)} unaligned (L1 index: ${hex(i)})`);
   }
   return off;
 }

@@ -20,6 +20,8 @@ export interface Snapshot {
   icount?: number;
   /** Extra data past what we know, written back unchanged. */
   unknownExtra: Uint8Array;
+  /** A v3 entry without the disk size (qemu-img check reports it; we complete it on rewrite). */
+  incomplete?: boolean;
 }
 
 const td = new TextDecoder();
@@ -41,7 +43,7 @@ function readU64(v: DataView, at: number): number {
  * entry for anything malformed: a table we cannot trust must not be rewritten.
  */
 export function parseSnapshotTable(buf: Uint8Array, count: number, version: number): { snapshots: Snapshot[]; size: number } {
-  if (count > MAX_SNAPSHOTS) throw new BlockError('EFBIG', 'Too many snapshots');
+  if (count > MAX_SNAPSHOTS) throw new BlockError('EFBIG', 'Snapshot table too large');
   const v = new DataView(buf.buffer, buf.byteOffset, buf.length);
   const snapshots: Snapshot[] = [];
   let at = 0;
@@ -69,9 +71,7 @@ export function parseSnapshotTable(buf: Uint8Array, count: number, version: numb
       const ic = v.getBigUint64(at + 16);
       icount = ic === 0xffffffffffffffffn ? undefined : Number(ic);
     }
-    if (version >= 3 && extraLen < 16) {
-      throw new BlockError('EINVAL', `Snapshot table entry ${i} is incomplete`);
-    }
+    const incomplete = version >= 3 && extraLen < 16;
     const unknownExtra = extraLen > EXTRA_KNOWN ? buf.slice(at + EXTRA_KNOWN, at + extraLen) : new Uint8Array(0);
     at += extraLen;
     const id = td.decode(buf.subarray(at, at + idLen));
@@ -80,7 +80,7 @@ export function parseSnapshotTable(buf: Uint8Array, count: number, version: numb
     at += nameLen;
     at = (at + 7) & ~7;
     if (at > MAX_SNAPSHOT_TABLE_BYTES) throw new BlockError('EFBIG', 'Snapshot table too large');
-    snapshots.push({ l1TableOffset, l1Size, id, name, dateSec, dateNsec, vmClockNsec, vmStateSize, diskSize, icount, unknownExtra });
+    snapshots.push({ l1TableOffset, l1Size, id, name, dateSec, dateNsec, vmClockNsec, vmStateSize, diskSize, icount, unknownExtra, incomplete });
   }
   return { snapshots, size: at };
 }

@@ -56,7 +56,9 @@ function snapshotTableRefs(txn: Transaction, img: Qcow2Image): void {
 
 async function placeSnapshotTable(txn: Transaction, snapshots: Snapshot[]): Promise<number> {
   if (!snapshots.length) return 0;
-  return txn.place(serializeSnapshotTable(snapshots));
+  // Entries without a disk size (incomplete v3 entries) get the current one, as QEMU's repair does.
+  const complete = snapshots.map((s) => (s.diskSize === undefined ? { ...s, diskSize: txn.img.size, incomplete: false } : s));
+  return txn.place(serializeSnapshotTable(complete));
 }
 
 export async function createSnapshot(img: Qcow2Image, spec: NewSnapshot): Promise<Snapshot> {
