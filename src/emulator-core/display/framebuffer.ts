@@ -3,7 +3,7 @@
 // changed; listeners (one per VNC client) keep their own dirty regions, because each client asks
 // for updates at its own pace (rfbproto 7.5.3, incremental FramebufferUpdateRequest).
 
-import { detectVerticalShift } from './scroll-detect';
+import { detectVerticalShift, type RowHashCache } from './scroll-detect';
 import { SURFACE_BYTES_PER_PIXEL, toCanonical, type SurfaceFormat } from './surface-format';
 
 export interface Rect {
@@ -48,6 +48,8 @@ export class Framebuffer {
    * equal to `pixels` at every notification: damage copies the rectangle in, copyRect moves it.
    */
   private shadow: Uint32Array | null;
+  /** Row hashes of `shadow`, so a scroll check hashes only the new picture (null with the shadow). */
+  private shadowHashes: RowHashCache | null;
 
   constructor(width: number, height: number, opts: { detectScrolls?: boolean } = {}) {
     checkSize(width, height);
@@ -55,6 +57,7 @@ export class Framebuffer {
     this._height = height;
     this._pixels = new Uint32Array(width * height);
     this.shadow = opts.detectScrolls === false ? null : new Uint32Array(width * height);
+    this.shadowHashes = this.shadow ? newHashCache(height) : null;
   }
 
   get width(): number {
@@ -87,7 +90,10 @@ export class Framebuffer {
     this._width = width;
     this._height = height;
     this._pixels = new Uint32Array(width * height);
-    if (this.shadow) this.shadow = new Uint32Array(width * height);
+    if (this.shadow) {
+      this.shadow = new Uint32Array(width * height);
+      this.shadowHashes = newHashCache(height);
+    }
     for (const l of this.listeners) l.resize(width, height);
   }
 
@@ -99,7 +105,9 @@ export class Framebuffer {
     const r = clipRect(rect, this._width, this._height);
     if (r.w === 0 || r.h === 0) return;
     const shadow = this.shadow;
-    const shift = shadow && r.w * 2 >= this._width && this.listeners.size > 0 ? detectVerticalShift(this._pixels, shadow, this._width, r) : null;
+    const cache = this.shadowHashes;
+    if (cache) cache.lastNow = null;
+    const shift = shadow && r.w * 2 >= this._width && this.listeners.size > 0 ? detectVerticalShift(this._pixels, shadow, this._width, r, cache ?? undefined) : null;
     if (shift) {
       const src = { x: r.x, y: shift.y0 + shift.dy, w: r.w, h: shift.y1 - shift.y0 };
       for (const l of this.listeners) l.copy(src, 0, -shift.dy);
@@ -113,6 +121,19 @@ export class Framebuffer {
       for (let y = r.y; y < r.y + r.h; y++) {
         const start = y * this._width + r.x;
         shadow.set(this._pixels.subarray(start, start + r.w), start);
+      }
+      if (cache) {
+        // The shadow rows are now what the check just hashed as "now" (whole rows), or unknown.
+        const now = cache.lastNow;
+        for (let y = r.y; y < r.y + r.h; y++) {
+          if (now && y >= now.y && y < now.y + now.hashes.length) {
+            cache.hashes[y] = now.hashes[y - now.y]!;
+            cache.valid[y] = 1;
+          } else {
+            cache.valid[y] = 0;
+          }
+        }
+        cache.lastNow = null;
       }
     }
   }
@@ -170,6 +191,7 @@ export class Framebuffer {
         for (let r = h - 1; r >= 0; r--) p.copyWithin((dstY + r) * W + dstX, (srcY + r) * W + srcX, (srcY + r) * W + srcX + w);
       }
     }
+    if (this.shadowHashes) this.shadowHashes.valid.fill(0, dstY, dstY + h);
     for (const l of this.listeners) l.copy(src, dstX - srcX, dstY - srcY);
   }
 
@@ -194,6 +216,10 @@ export class Framebuffer {
     }
     return out;
   }
+}
+
+function newHashCache(height: number): RowHashCache {
+  return { hashes: new Uint32Array(height), valid: new Uint8Array(height), lastNow: null };
 }
 
 function checkSize(width: number, height: number): void {

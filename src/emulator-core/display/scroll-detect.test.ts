@@ -84,4 +84,48 @@ describe('Framebuffer scroll reporting', () => {
     fb.damage(full);
     expect(events).toEqual(['damage']);
   });
+
+  it('stays truthful over many scrolls and edits: a mirror replaying the events equals the framebuffer', () => {
+    const fb = new Framebuffer(W, H);
+    const mirror = new Uint32Array(W * H);
+    let copies = 0;
+    fb.subscribe({
+      damage: (r) => {
+        for (let y = r.y; y < r.y + r.h; y++) mirror.set(fb.pixels.subarray(y * W + r.x, y * W + r.x + r.w), y * W + r.x);
+      },
+      copy: (s, dx, dy) => {
+        copies++;
+        const block = new Uint32Array(s.w * s.h);
+        for (let y = 0; y < s.h; y++) block.set(mirror.subarray((s.y + y) * W + s.x, (s.y + y) * W + s.x + s.w), y * s.w);
+        for (let y = 0; y < s.h; y++) mirror.set(block.subarray(y * s.w, (y + 1) * s.w), (s.y + dy + y) * W + s.x + dx);
+      },
+      resize: () => {},
+      cursor: () => {},
+    });
+    const rnd = prng(9);
+    fb.pixels.set(textLike(7));
+    fb.damage(full);
+    for (let step = 0; step < 40; step++) {
+      const kind = rnd() % 4;
+      if (kind === 0 || kind === 1) {
+        // A console scroll by one or more 16-pixel lines, repainted and flushed whole.
+        const lines = 1 + (rnd() % 3);
+        fb.pixels.copyWithin(0, 16 * lines * W);
+        for (let i = (H - 16 * lines) * W; i < H * W; i++) fb.pixels[i] = rnd() % 5 === 0 ? 0xaaaaaa : 0;
+        fb.damage(full);
+      } else if (kind === 2) {
+        // A small edit (a typed character) flushed on its own.
+        const x = rnd() % (W - 8);
+        const y = rnd() % (H - 16);
+        fb.fillRect(x, y, 8, 16, rnd() & 0xffffff);
+      } else {
+        // An edit written without a flush, then a scroll that carries it along.
+        fb.pixels[(rnd() % H) * W + (rnd() % W)] = 0x123456;
+        fb.pixels.copyWithin(0, 16 * W);
+        fb.damage(full);
+      }
+      expect(mirror).toEqual(fb.pixels);
+    }
+    expect(copies).toBeGreaterThan(10);
+  });
 });

@@ -13,6 +13,16 @@ export interface VerticalShift {
   y1: number;
 }
 
+/**
+ * Hashes of whole rows of the "before" picture, kept by the framebuffer between calls: valid[y]
+ * says whether hashes[y] still describes row y. `lastNow` is what the last call hashed of "now".
+ */
+export interface RowHashCache {
+  hashes: Uint32Array;
+  valid: Uint8Array;
+  lastNow: { y: number; hashes: Uint32Array } | null;
+}
+
 /** Below this many rows, a repaint costs less than looking for a scroll. */
 export const MIN_SCROLL_ROWS = 32;
 
@@ -32,15 +42,19 @@ function rowsEqual(a: Uint32Array, aStart: number, b: Uint32Array, bStart: numbe
  * with `stride` pixels per row), both source and destination inside `r`; null when no band of at
  * least MIN_SCROLL_ROWS rows moved.
  */
-export function detectVerticalShift(now: Uint32Array, before: Uint32Array, stride: number, r: Rect): VerticalShift | null {
+export function detectVerticalShift(now: Uint32Array, before: Uint32Array, stride: number, r: Rect, cache?: RowHashCache): VerticalShift | null {
   if (r.h < MIN_SCROLL_ROWS * 2) return null;
   const hashNow = new Uint32Array(r.h);
   const hashBefore = new Uint32Array(r.h);
+  // Whole rows can reuse the hashes of `before` computed as "now" by the previous call.
+  const cached = cache && r.x === 0 && r.w === stride ? cache : undefined;
   for (let i = 0; i < r.h; i++) {
-    const start = (r.y + i) * stride + r.x;
+    const y = r.y + i;
+    const start = y * stride + r.x;
     hashNow[i] = rowHash(now, start, r.w);
-    hashBefore[i] = rowHash(before, start, r.w);
+    hashBefore[i] = cached?.valid[y] ? cached.hashes[y]! : rowHash(before, start, r.w);
   }
+  if (cached) cached.lastNow = { y: r.y, hashes: hashNow };
   // Rows whose old content is unique vote for the distance they moved; blank rows (all alike)
   // say nothing about where they came from.
   const where = new Map<number, number>();
