@@ -198,3 +198,20 @@ export function ioErrorText(err: unknown, writable = false): string {
     : `qcow2: Image is corrupt: ${err.message}; further non-fatal corruption events will be suppressed\n`);
   return strerror(err.code);
 }
+
+/**
+ * Runs `body` with `drv` open and closes it afterwards. A failure while closing (a flush that
+ * hits a full disk) is reported only when the body itself succeeded: the first error is the one
+ * the user needs to see.
+ */
+export async function withImage<T>(drv: BlockDriver, body: (drv: BlockDriver) => Promise<T>): Promise<T> {
+  let result: T;
+  try {
+    result = await body(drv);
+  } catch (err) {
+    await drv.close().catch(() => undefined);
+    throw err;
+  }
+  await drv.close();
+  return result;
+}

@@ -4,7 +4,7 @@
 import { Qcow2Driver, type BlockDriver } from '../../emulator-core/block';
 import { zeroPrefix } from '../../emulator-core/block/raw';
 import { statusAbove } from './block-status';
-import { checkOptionList, CommandError, cvtnum, ioErrorText, openForCli, runCommand } from './common';
+import { checkOptionList, CommandError, cvtnum, ioErrorText, openForCli, runCommand, withImage } from './common';
 import { createImage } from './create';
 import { parseCreateOptions } from './create-options';
 import { getopt } from './getopt';
@@ -134,7 +134,7 @@ export function convertCommand(argv: string[]): Promise<number> {
       // qemu-img checks the target's cache mode only when it opens the target (after creating it).
       if (!CACHE_MODES.includes(cache)) throw new CommandError(`Invalid cache option: ${cache}`);
       const target = await openForCli(outFile, { format: outFmt, readOnly: false, noBacking: true });
-      try {
+      await withImage(target, async () => {
         if (noCreate && target.length() < total) throw new CommandError('output file is smaller than input file');
         // A freshly created image reads as zeros (unless it has a backing file): zeros need no write.
         const zeroInit = (!noCreate && !hasBacking) || targetIsZero;
@@ -142,9 +142,10 @@ export function convertCommand(argv: string[]): Promise<number> {
           sources, target, total, zeroInit, compress, minSparse, parallel, topOnly: hasBacking,
           progress: progress ? new Progress() : null,
         });
-      } finally {
-        await target.close();
-      }
+      }).catch((err) => {
+        if (err instanceof CommandError) throw err;
+        throw new CommandError(`error while writing at byte ${total}: ${ioErrorText(err, true)}`);
+      });
     } finally {
       for (const s of sources) await s.drv.close();
     }
