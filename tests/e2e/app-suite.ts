@@ -61,6 +61,7 @@ export function appSuite(hostKind: HostKind): void {
       await page.locator('[data-test="next"]').click();
       await page.locator('[data-step="summary"]').waitFor();
       expect(await page.locator('[data-test="command-line"]').innerText()).toMatch(/^viv run -M virt -m \d+M -smp 1 -kernel \S+Image/);
+      expect(await page.locator('[data-test="command-line"]').innerText()).toContain('-netdev user,id=net0 -device virtio-net-device,netdev=net0');
       await shot(page, '04-wizard-summary');
 
       await page.locator('[data-test="create-start"]').click();
@@ -75,6 +76,12 @@ export function appSuite(hostKind: HostKind): void {
       await page.keyboard.press('Enter');
       const answered = await waitForTerminal(page, /Linux \S+ \S+.*riscv64/, 60_000);
       expect(answered).toMatch(/Linux .*riscv64/);
+      if (hostKind !== 'fake') {
+        // The wizard's default network: a virtio-net card with QEMU's default MAC address.
+        await page.keyboard.type('ip -o link show eth0');
+        await page.keyboard.press('Enter');
+        await waitForTerminal(page, /eth0:.*link\/ether 52:54:00:12:34:56/, 30_000);
+      }
       await shot(page, '06-console-uname');
 
       // The console in its own window: the same stream, without the app's chrome.
@@ -118,7 +125,7 @@ export function appSuite(hostKind: HostKind): void {
       await row.waitFor();
       expect(await row.locator('h3').innerText()).toBe('Linux VM');
       expect(await row.locator('[data-test="state"]').innerText()).toBe('Stopped');
-      expect(await row.innerText()).toMatch(/1 CPU · Linux kernel \+ initrd · No disk/);
+      expect(await row.innerText()).toMatch(/1 CPU · Linux kernel \+ initrd · No disk · Network/);
       await shot(page, '10-library-after-reload');
 
       await row.locator('[data-test="settings"]').click();

@@ -21,7 +21,7 @@ export async function ensureDemoVm(services: AppServices, guestDir: string): Pro
         append: 'console=ttyS0',
       },
       disk: { kind: 'none' },
-      network: { enabled: false },
+      network: { enabled: true },
     },
   ]);
   if (!reply.ok) throw new Error(`could not create the demo VM: ${reply.error.message}`);
