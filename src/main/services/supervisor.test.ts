@@ -97,7 +97,7 @@ describe('Supervisor over QMP', () => {
   it('reports a host that fails to start, with its own message', async () => {
     const { sv } = make(true);
     const bad = { ...config, boot: { kind: 'kernel' as const, kernel: '/no/such/Image', append: '' } };
-    await expect(sv.start(bad)).rejects.toThrow(/did not start: The core host exited with status 1/);
+    await expect(sv.start(bad)).rejects.toThrow('SV: The VM did not start: the core host exited with status 1');
     expect(sv.status(config.id).lastConsole?.join('\n')).toMatch(/cannot read \/no\/such\/Image/);
   });
 });

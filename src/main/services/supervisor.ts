@@ -3,7 +3,7 @@
 // reset/shutdown over QMP, and watches the process. A core host that dies unasked marks its VM
 // crashed with its last console lines; main itself never goes down with it.
 import { promises as fs } from 'node:fs';
-import type net from 'node:net';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { VmEntry, VmState } from '../../shared/api';
@@ -40,6 +40,8 @@ interface Run {
   reason?: string;
   serial?: net.Socket;
   qmp?: QmpClient;
+  /** The core host's `-vnc unix:` socket when the VM has a display. */
+  displayPath?: string;
   console: ConsoleBuffer;
   hostOutput: string;
   listeners: Set<ConsoleListener>;
@@ -95,13 +97,16 @@ export class Supervisor {
     const dir = await this.socketDir();
     const serialPath = path.join(dir, `${config.id}.serial`);
     const qmpPath = path.join(dir, `${config.id}.qmp`);
-    await Promise.all([fs.rm(serialPath, { force: true }), fs.rm(qmpPath, { force: true })]);
+    const displayPath = config.display?.enabled ? path.join(dir, `${config.id}.vnc`) : undefined;
+    await Promise.all([fs.rm(serialPath, { force: true }), fs.rm(qmpPath, { force: true }), ...(displayPath ? [fs.rm(displayPath, { force: true })] : [])]);
     const args = [
       ...this.options.hostArgsPrefix,
       ...vmArgv(config),
       '-serial',
       `unix:${serialPath},server=on,wait=off`,
       ...(this.options.qmp ? ['-qmp', `unix:${qmpPath},server=on,wait=off`] : []),
+      // The screen, as RFB on a unix socket: the display window's WebSocket is piped to it.
+      ...(displayPath ? ['-vnc', `unix:${displayPath}`] : []),
     ];
     const child = this.options.launcher.launch({ entry: this.options.hostEntry, args });
     let exitedResolve!: () => void;
@@ -114,6 +119,7 @@ export class Supervisor {
       listeners: new Set(),
       stopRequested: false,
       exited: new Promise((r) => (exitedResolve = r)),
+      displayPath,
     };
     this.runs.set(config.id, run);
     this.past.delete(config.id);
@@ -151,7 +157,7 @@ export class Supervisor {
       }
       await run.exited;
       const past = this.past.get(config.id);
-      throw new UserError(`'${config.name}' did not start: ${past?.reason ?? run.reason}`, 'start-failed');
+      throw new UserError(`${config.name}: ${past?.reason ?? run.reason}`, 'start-failed');
     }
     this.options.onChange(config.id);
   }
@@ -177,9 +183,10 @@ export class Supervisor {
     } else {
       const how = signal ? `killed by ${signal}` : `exited with status ${code}`;
       const hostLines = run.hostOutput.split('\n').map((l) => l.trim()).filter(Boolean).slice(-5);
+      const what = run.state === 'starting' ? `The VM did not start: the core host ${how}` : `The core host ${how}`;
       this.past.set(run.id, {
         state: 'crashed',
-        reason: `The core host ${how}${run.reason ? `: ${run.reason}` : ''}`,
+        reason: `${what}${run.reason ? ` (${run.reason})` : ''}`,
         lastConsole: [...run.console.lastLines(20), ...hostLines.map((l) => `[host] ${l}`)],
         console: run.console,
       });
@@ -252,6 +259,13 @@ export class Supervisor {
   }
 
   /** Attaches a console: the scrollback so far, then live bytes. Works on a stopped VM's last run too. */
+  /** A byte stream to the VM's VNC server (RFB), for the display window; throws if there is none. */
+  openDisplay(id: string): net.Socket {
+    const run = this.runs.get(id);
+    if (!run?.displayPath) throw new UserError(run ? 'This VM has no display' : 'The VM is not running', 'no-display');
+    return net.connect(run.displayPath);
+  }
+
   attachConsole(id: string, onData: (bytes: Uint8Array) => void, onClose?: () => void) {
     const run = this.runs.get(id);
     const buffer = run?.console ?? this.past.get(id)?.console;
