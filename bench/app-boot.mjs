@@ -11,8 +11,9 @@ import { browser, fakeHost, guestDir, median, qemuHost, record, root, serve } fr
 const fake = process.argv.includes('--fake');
 const qemu = process.argv.includes('--qemu');
 const kind = fake ? 'fake' : qemu ? 'qemu' : 'viv';
+// The demo VM's argv (viv serve --demo; src/main/services/demo-vm.ts), so both sides run the same machine.
 const memoryMiB = 512;
-const argv = ['-M', 'virt', '-m', `${memoryMiB}M`, '-smp', '1', '-kernel', path.join(guestDir, 'Image'), '-initrd', path.join(guestDir, 'initramfs.cpio.gz'), '-append', 'console=ttyS0', '-nic', 'none', '-nographic'];
+const argv = ['-M', 'virt', '-m', `${memoryMiB}M`, '-smp', '1', '-kernel', path.join(guestDir, 'Image'), '-initrd', path.join(guestDir, 'initramfs.cpio.gz'), '-append', 'console=ttyS0', '-netdev', 'user,id=net0', '-device', 'virtio-net-device,netdev=net0', '-nographic'];
 const timeoutMs = fake ? 30_000 : 900_000;
 
 async function cliAlone() {
