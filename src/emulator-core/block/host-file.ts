@@ -20,6 +20,12 @@ export interface HostFileOptions {
   create?: boolean;
   truncate?: boolean;
   faults?: IoFaults;
+  /**
+   * QEMU's cache=unsafe (qemu-img convert's default for its target): fdatasync is skipped. Writes
+   * still reach the file in the crash-safe order, so a killed process leaves a consistent image;
+   * only a host crash or power cut can lose what was not yet written back.
+   */
+  unsafe?: boolean;
 }
 
 export class HostFile {
@@ -30,6 +36,7 @@ export class HostFile {
     private readonly handle: fs.FileHandle,
     readonly readOnly: boolean,
     private readonly faults: IoFaults | undefined,
+    private readonly unsafe = false,
   ) {}
 
   static async open(path: string, options: HostFileOptions): Promise<HostFile> {
@@ -43,7 +50,7 @@ export class HostFile {
     if (st?.isDirectory()) throw new BlockError('EINVAL', `'file' driver requires '${path}' to be a regular file`);
     try {
       const handle = await fs.open(path, flags, 0o644);
-      return new HostFile(path, handle, options.readOnly, options.faults);
+      return new HostFile(path, handle, options.readOnly, options.faults, options.unsafe);
     } catch (err) {
       // As QEMU's file driver words it: "Could not open 'x': No such file or directory".
       const e = fromHostError(err);
@@ -85,7 +92,7 @@ export class HostFile {
 
   /** Makes every completed write durable (fdatasync: data and the metadata needed to read it). */
   async datasync(): Promise<void> {
-    if (this.readOnly) return;
+    if (this.readOnly || this.unsafe) return;
     this.faults?.beforeSync?.();
     try {
       await this.handle.datasync();

@@ -22,6 +22,8 @@ export interface OpenImageOptions {
   refblockCacheTables?: number;
   /** Opened for `check` (no automatic repair of a dirty image on a read-write open). */
   forCheck?: boolean;
+  /** cache=unsafe: flushes do not fdatasync (see HostFileOptions.unsafe). */
+  unsafe?: boolean;
 }
 
 /**
@@ -84,7 +86,7 @@ async function openChain(filename: string, options: OpenImageOptions, seen: Set<
   seen.add(key);
   const format = options.format ? checkFormatName(options.format) : await probeFormat(filename);
   const readOnly = options.readOnly ?? false;
-  if (format === 'raw') return RawDriver.open(filename, { readOnly, faults: options.faults });
+  if (format === 'raw') return RawDriver.open(filename, { readOnly, faults: options.faults, unsafe: options.unsafe });
 
   // Read the header first (read-only) to learn the backing file, open the chain, then the image.
   let backing: BlockDriver | null = null;
@@ -114,6 +116,7 @@ async function openChain(filename: string, options: OpenImageOptions, seen: Set<
       l2CacheTables: options.l2CacheTables,
       refblockCacheTables: options.refblockCacheTables,
       forCheck: options.forCheck,
+      unsafe: options.unsafe,
     });
   } catch (err) {
     await backing?.close();

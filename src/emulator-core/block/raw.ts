@@ -6,6 +6,7 @@ import { HostFile, type IoFaults } from './host-file';
 export interface RawOpenOptions {
   readOnly: boolean;
   faults?: IoFaults;
+  unsafe?: boolean;
 }
 
 /** Length of a zero run we look for when telling holes from data (qemu-img's default -S 4k). */
@@ -26,7 +27,7 @@ export class RawDriver implements BlockDriver {
   ) {}
 
   static async open(filename: string, options: RawOpenOptions): Promise<RawDriver> {
-    const file = await HostFile.open(filename, { readOnly: options.readOnly, faults: options.faults });
+    const file = await HostFile.open(filename, { readOnly: options.readOnly, faults: options.faults, unsafe: options.unsafe });
     try {
       return new RawDriver(filename, file, options.readOnly, await file.size(), await file.allocatedSize());
     } catch (err) {
@@ -136,14 +137,16 @@ export class RawDriver implements BlockDriver {
   }
 }
 
-/** Number of leading zero bytes of `buf` (compared in 4 KiB slices with native memcmp). */
+/** A block of zeros to compare against (compared with native memcmp, allocated once). */
+const ZEROS = Buffer.alloc(65536);
+
+/** Number of leading zero bytes of `buf`. */
 export function zeroPrefix(buf: Uint8Array): number {
-  const zeros = Buffer.alloc(Math.min(buf.length, ZERO_PROBE));
   let at = 0;
   while (at < buf.length) {
-    const n = Math.min(ZERO_PROBE, buf.length - at);
+    const n = Math.min(ZEROS.length, buf.length - at);
     const slice = Buffer.from(buf.buffer, buf.byteOffset + at, n);
-    if (!slice.equals(n === zeros.length ? zeros : zeros.subarray(0, n))) {
+    if (slice.compare(ZEROS, 0, n) !== 0) {
       let i = at;
       while (i < at + n && buf[i] === 0) i++;
       return i;

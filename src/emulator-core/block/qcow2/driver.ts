@@ -9,7 +9,7 @@ import { compressCluster } from './compress';
 import { ClusterKind, makeCompressedEntry, put64 } from './entries';
 import { Qcow2Image, type Qcow2OpenOptions } from './image';
 import { decodeL2, l2ForWrite } from './l2';
-import { blockStatusAt, discardAt, readAt, releaseEntry, writeAt, writeZeroesAt, type Layer } from './rw';
+import { blockStatusAt, discardAt, readAt, releaseEntry, writeAt, writeZeroesAt, type DeferredRead, type Layer } from './rw';
 import { isCorrupt } from './header';
 import { resizeQcow2 } from './resize';
 import { applySnapshot, createSnapshot, deleteSnapshot, readSnapshotVmState, type NewSnapshot } from './snapshots';
@@ -24,6 +24,8 @@ export interface Qcow2DriverOptions extends Qcow2OpenOptions {
   fullBackingFilename?: string;
   /** Opened to be checked (qemu's BDRV_O_CHECK): no automatic repair of a dirty image. */
   forCheck?: boolean;
+  /** cache=unsafe: flushes skip fdatasync (see HostFileOptions.unsafe). */
+  unsafe?: boolean;
 }
 
 export class Qcow2Driver implements BlockDriver {
@@ -32,6 +34,9 @@ export class Qcow2Driver implements BlockDriver {
   private readonly layer: Layer;
   private wroteSinceOpen = false;
   private closed = false;
+  /** Reads doing data I/O outside the lock, and who waits for them to finish. */
+  private readsInFlight = 0;
+  private readsDrained: (() => void)[] = [];
 
   private constructor(
     readonly filename: string,
@@ -40,10 +45,12 @@ export class Qcow2Driver implements BlockDriver {
     readonly fullBackingFilename: string | undefined,
   ) {
     this.layer = { img: image, backing };
+    image.drainReads = () =>
+      this.readsInFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.readsDrained.push(resolve));
   }
 
   static async open(filename: string, options: Qcow2DriverOptions): Promise<Qcow2Driver> {
-    const file = await HostFile.open(filename, { readOnly: options.readOnly, faults: options.faults });
+    const file = await HostFile.open(filename, { readOnly: options.readOnly, faults: options.faults, unsafe: options.unsafe });
     try {
       const image = await Qcow2Image.open(file, options);
       const driver = new Qcow2Driver(filename, image, options.backing ?? null, options.fullBackingFilename);
@@ -114,8 +121,21 @@ export class Qcow2Driver implements BlockDriver {
     }
   }
 
-  read(offset: number, buf: Uint8Array): Promise<void> {
-    return this.guarded(() => readAt(this.layer, offset, buf));
+  /**
+   * The mapping is resolved under the lock; the data clusters are then read without it, so
+   * several reads (convert's read-ahead, a guest's queue) run in parallel on the thread pool.
+   */
+  async read(offset: number, buf: Uint8Array): Promise<void> {
+    const deferred: DeferredRead[] = [];
+    await this.guarded(async () => {
+      await readAt(this.layer, offset, buf, deferred);
+      this.readsInFlight++;
+    });
+    try {
+      await Promise.all(deferred.map((d) => this.image.file.read(d.out, d.host)));
+    } finally {
+      if (--this.readsInFlight === 0) for (const wake of this.readsDrained.splice(0)) wake();
+    }
   }
 
   write(offset: number, data: Uint8Array): Promise<void> {

@@ -484,7 +484,14 @@ export class Qcow2Image {
     if (this.pendingFrees.size) await this.applyFrees();
   }
 
+  /**
+   * Waits until no read is using a cluster outside the lock (set by the driver): a freed cluster
+   * may be reused at once, and a read still on its way must not see someone else's data.
+   */
+  drainReads: () => Promise<void> = async () => undefined;
+
   private async applyFrees(): Promise<void> {
+    await this.drainReads();
     const frees = [...this.pendingFrees.entries()].sort((a, b) => a[0] - b[0]);
     this.pendingFrees = new Map();
     let lowest = Infinity;

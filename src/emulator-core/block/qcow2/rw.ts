@@ -74,7 +74,17 @@ function continuesRun(a: L2Entry, b: L2Entry, n: number, clusterSize: number): b
   }
 }
 
-export async function readAt(layer: Layer, offset: number, buf: Uint8Array): Promise<void> {
+/** A read of image data left for after the lock is released (see Qcow2Driver.read). */
+export interface DeferredRead {
+  out: Uint8Array;
+  host: number;
+}
+
+/**
+ * Reads guest data. With `deferred`, reads of data clusters are only planned (pushed there) so
+ * the caller can do them without holding the image lock, as QEMU drops s->lock around data I/O.
+ */
+export async function readAt(layer: Layer, offset: number, buf: Uint8Array, deferred?: DeferredRead[]): Promise<void> {
   const img = layer.img;
   checkRange(img, offset, buf.length);
   const cs = img.clusterSize;
@@ -103,7 +113,8 @@ export async function readAt(layer: Layer, offset: number, buf: Uint8Array): Pro
       const out = buf.subarray(pos - offset, runEnd - offset);
       switch (first.kind) {
         case ClusterKind.Normal:
-          await img.file.read(out, first.host + (pos % cs));
+          if (deferred) deferred.push({ out, host: first.host + (pos % cs) });
+          else await img.file.read(out, first.host + (pos % cs));
           break;
         case ClusterKind.Unallocated:
           await readBacking(layer, pos, out);

@@ -82,6 +82,7 @@ export class Transaction {
    */
   async commit(header: Qcow2Header): Promise<void> {
     const img = this.img;
+    await img.drainReads(); // what this frees may be reused right after the commit
     if (this.deltas.size === 0 && this.writes.size === 0) {
       // Nothing but header fields change: the header write alone is the commit.
       img.header = header;
