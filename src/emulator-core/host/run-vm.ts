@@ -65,10 +65,7 @@ export async function runVm(argv: readonly string[], env: RunVmEnv = defaultEnv)
       machine.serialIn(bytes);
       loop.wake();
     },
-    quit: () => {
-      process.stdout.write('viv: Terminated\r\n');
-      quit();
-    },
+    quit,
   });
   line.serial = serial;
   // -vnc: the display devices' screen and input, served while the machine runs.

@@ -18,7 +18,7 @@ export interface SerialBackend {
 export interface SerialHooks {
   /** Host input for the guest. */
   input(bytes: Uint8Array): void;
-  /** Ctrl-A x. */
+  /** Ctrl-A x, Ctrl-C on a plain stdio line, or stdout closed: end the run. */
   quit(): void;
 }
 
@@ -49,7 +49,17 @@ class StdioSerial implements SerialBackend {
     if (this.raw) process.stdin.setRawMode(true);
     process.stdin.on('data', this.onData);
     process.stdin.resume();
+    // The reader of our stdout went away (`viv run ... | head`): end the run as QEMU would on
+    // SIGPIPE. Later writes fail too; they are dropped (reacting to each would never end).
+    process.stdout.on('error', this.onOutputError);
   }
+
+  private outputBroken = false;
+  private readonly onOutputError = () => {
+    if (this.outputBroken) return;
+    this.outputBroken = true;
+    this.hooks.quit();
+  };
 
   private receive(bytes: Uint8Array): void {
     if (!this.mux) {
@@ -64,19 +74,24 @@ class StdioSerial implements SerialBackend {
     const { toGuest, actions } = this.mux.feed(bytes);
     if (toGuest.length) this.hooks.input(toGuest);
     for (const a of actions) {
-      if (a.kind === 'help') process.stdout.write(MUX_HELP);
-      else this.hooks.quit();
+      if (a.kind === 'help') {
+        this.write(new TextEncoder().encode(MUX_HELP));
+      } else {
+        this.write(new TextEncoder().encode('viv: Terminated\r\n')); // QEMU: "QEMU: Terminated"
+        this.hooks.quit();
+      }
     }
   }
 
   write(bytes: Uint8Array): void {
-    process.stdout.write(bytes);
+    if (!this.outputBroken) process.stdout.write(bytes);
   }
 
   async ready(): Promise<void> {}
 
   close(): void {
     process.stdin.off('data', this.onData);
+    process.stdout.off('error', this.onOutputError);
     if (this.raw) process.stdin.setRawMode(false);
     process.stdin.pause();
   }

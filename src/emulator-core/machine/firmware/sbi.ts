@@ -274,8 +274,8 @@ export class SbiFirmware {
     if (base === XLEN_MINUS_ONE) {
       for (let h = 0; h < this.p.cpu.harts; h++) targets.push(h);
     } else {
-      for (let bit = 0n; bit < 64n; bit++) {
-        if (((mask >> bit) & 1n) === 0n) continue;
+      for (let rest = mask, bit = 0n; rest !== 0n; rest >>= 1n, bit++) {
+        if ((rest & 1n) === 0n) continue;
         const h = base + bit;
         if (h >= n) return { error: SbiError.InvalidParam };
         targets.push(Number(h));
