@@ -7,7 +7,8 @@ export type Route =
   | { name: 'new' }
   | { name: 'settings' }
   | { name: 'vm-settings'; id: string }
-  | { name: 'console'; id: string };
+  | { name: 'console'; id: string }
+  | { name: 'display'; id: string };
 
 export function parseHash(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
@@ -15,6 +16,7 @@ export function parseHash(hash: string): Route {
   if (parts[0] === 'settings') return { name: 'settings' };
   if (parts[0] === 'vm' && parts[1] && parts[2] === 'settings') return { name: 'vm-settings', id: parts[1] };
   if (parts[0] === 'vm' && parts[1] && parts[2] === 'console') return { name: 'console', id: parts[1] };
+  if (parts[0] === 'vm' && parts[1] && parts[2] === 'display') return { name: 'display', id: parts[1] };
   return { name: 'library' };
 }
 
@@ -29,6 +31,8 @@ export function hrefOf(route: Route): string {
       return `#/vm/${encodeURIComponent(route.id)}/settings`;
     case 'console':
       return `#/vm/${encodeURIComponent(route.id)}/console`;
+    case 'display':
+      return `#/vm/${encodeURIComponent(route.id)}/display`;
   }
 }
 

@@ -116,6 +116,8 @@ export interface VivariumApi {
   invoke<C extends Channel>(channel: C, ...args: ApiArgs<C>): Promise<ApiResult<C>>;
   onEvent(listener: (event: AppEvent) => void): () => void;
   openConsole(id: VmId, onData: (bytes: Uint8Array) => void, onClose?: () => void): ConsoleSession;
+  /** Where noVNC reaches the VM's screen (RFB over WebSocket); absent or null where the shell has no display channel yet. */
+  displayUrl?(id: VmId): string | null;
 }
 
 /**

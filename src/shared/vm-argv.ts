@@ -36,6 +36,13 @@ function networkArgs(network: VmConfig['network']): string[] {
     : ['-nic', 'none'];
 }
 
+/** A screen and input devices (QEMU's virtio-mmio names); the supervisor adds -vnc to show them. */
+function displayArgs(display: VmConfig['display']): string[] {
+  return display?.enabled
+    ? ['-device', 'virtio-gpu-device', '-device', 'virtio-keyboard-device', '-device', 'virtio-tablet-device']
+    : [];
+}
+
 export function vmArgv(config: VmConfig): string[] {
   return [
     '-M',
@@ -47,6 +54,7 @@ export function vmArgv(config: VmConfig): string[] {
     ...bootArgs(config.boot),
     ...driveArgs(config.disk),
     ...networkArgs(config.network),
+    ...displayArgs(config.display),
     '-nographic',
   ];
 }

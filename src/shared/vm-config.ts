@@ -70,6 +70,8 @@ export const VmConfig = z.object({
   boot: BootSource,
   disk: DiskConfig,
   network: z.object({ enabled: z.boolean() }),
+  /** A screen and keyboard/tablet (virtio-gpu, virtio-input), shown in the app's display window over VNC. Absent: none. */
+  display: z.object({ enabled: z.boolean() }).optional(),
 });
 export type VmConfig = z.infer<typeof VmConfig>;
 
@@ -81,6 +83,7 @@ export const VmConfigPatch = z
     cpus: VmConfig.shape.cpus,
     boot: BootSource,
     network: VmConfig.shape.network,
+    display: z.object({ enabled: z.boolean() }),
   })
   .partial()
   .strict();
@@ -106,6 +109,7 @@ export const CreateVmRequest = z
     boot: BootSource,
     disk: DiskRequest,
     network: VmConfig.shape.network,
+    display: VmConfig.shape.display,
   })
   .strict();
 export type CreateVmRequest = z.infer<typeof CreateVmRequest>;

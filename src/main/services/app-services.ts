@@ -208,6 +208,7 @@ export class AppServices {
         boot: request.boot,
         disk,
         network: request.network,
+        ...(request.display ? { display: request.display } : {}),
       };
       await this.library.save(config);
       const entry = this.entryOf({ id, dir, config });
@@ -288,6 +289,11 @@ export class AppServices {
   }
 
   /** Console bytes for one VM (transports stream these over a MessagePort or a WebSocket). */
+  /** RFB to the VM's screen (web mode pipes a WebSocket to it). */
+  openDisplay(id: string) {
+    return this.supervisor.openDisplay(id);
+  }
+
   attachConsole(id: string, onData: (bytes: Uint8Array) => void, onClose?: () => void) {
     this.library.dirOf(id); // validates the id's shape
     return this.supervisor.attachConsole(id, onData, onClose);

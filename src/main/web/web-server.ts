@@ -3,6 +3,7 @@
 //   POST /<token>/api/<channel>   body {"args": [...]}  -> ApiReply
 //   WS   /<token>/events          AppEvent JSON messages
 //   WS   /<token>/console/<id>    binary frames: guest serial bytes out, keystrokes in
+//   WS   /<token>/display/<id>    binary frames: RFB to the VM's VNC server (noVNC in the display window)
 //   GET  /<token>/...             the built renderer
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -110,12 +111,14 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       return;
     }
     const consoleMatch = /^\/console\/([a-z0-9-]+)$/.exec(verdict.rest);
-    if (verdict.rest !== '/events' && !consoleMatch) {
+    const displayMatch = /^\/display\/([a-z0-9-]+)$/.exec(verdict.rest);
+    if (verdict.rest !== '/events' && !consoleMatch && !displayMatch) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
     sockets.handleUpgrade(req, socket, head, (ws) => {
       if (consoleMatch) attachConsole(ws, consoleMatch[1]!);
+      else if (displayMatch) attachDisplay(ws, displayMatch[1]!);
       else attachEvents(ws);
     });
   });
@@ -125,6 +128,22 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(event));
     });
     ws.on('close', off);
+  }
+
+  /** Pipes RFB between the page and the core host's VNC socket: bytes as they are, both ways. */
+  function attachDisplay(ws: WebSocket, id: string): void {
+    let rfb: ReturnType<AppServices['openDisplay']>;
+    try {
+      rfb = services.openDisplay(id);
+    } catch {
+      ws.close(1008, 'no display');
+      return;
+    }
+    rfb.on('data', (bytes: Buffer) => ws.readyState === ws.OPEN && ws.send(bytes, { binary: true }));
+    rfb.on('error', () => ws.close(1011, 'display unavailable'));
+    rfb.on('close', () => ws.readyState === ws.OPEN && ws.close(1000, 'display closed'));
+    ws.on('message', (data: Buffer) => rfb.write(data));
+    ws.on('close', () => rfb.destroy());
   }
 
   function attachConsole(ws: WebSocket, id: string): void {

@@ -50,6 +50,8 @@ export function createWebApi(pageUrl: string = location.href): VivariumApi {
       };
     },
 
+    displayUrl: (id) => wsUrl(`display/${encodeURIComponent(id)}`),
+
     openConsole(id, onData, onClose) {
       const ws = new WebSocket(wsUrl(`console/${encodeURIComponent(id)}`));
       ws.binaryType = 'arraybuffer';
