@@ -38,6 +38,12 @@ describe('vmArgv', () => {
     expect(argv).not.toContain('-nic');
   });
 
+  it('gives a VM with a display a virtio GPU, keyboard and tablet (the supervisor adds -vnc)', () => {
+    const argv = vmArgv({ ...base, display: { enabled: true } });
+    expect(argv.join(' ')).toContain('-nic none -device virtio-gpu-device -device virtio-keyboard-device -device virtio-tablet-device -nographic');
+    expect(vmArgv({ ...base, display: { enabled: false } })).toEqual(vmArgv(base));
+  });
+
   it('omits an empty initrd and append, and boots firmware with -bios', () => {
     expect(vmArgv({ ...base, boot: { kind: 'kernel', kernel: '/k', append: '' } })).not.toContain('-append');
     expect(vmArgv({ ...base, boot: { kind: 'firmware', firmware: '/fw.bin' } })).toContain('-bios');
