@@ -3,6 +3,7 @@
 // socket link that cannot connect stops `viv run` with a one-line error naming it, as QEMU does.
 import { VirtioNet } from '../devices/virtio/net';
 import type { NetBackend } from '../net/backend';
+import { capture, PcapWriter } from '../net/pcap';
 import { SocketNetdev } from '../net/socket-netdev';
 import { UserNetwork } from '../net/user-net';
 import type { NetConfig } from './net-options';
@@ -12,7 +13,9 @@ export async function openNetworks(net: NetConfig, wake: () => void): Promise<Vi
   const started: NetBackend[] = [];
   try {
     for (const d of net.netdevs) {
-      const b: NetBackend = d.kind === 'user' ? new UserNetwork({ config: d.user }) : new SocketNetdev(d.socket);
+      let b: NetBackend = d.kind === 'user' ? new UserNetwork({ config: d.user }) : new SocketNetdev(d.socket);
+      // VIV_NET_PCAP=PREFIX: capture each netdev's frames to PREFIX.<id>.pcap (diagnostics).
+      if (process.env.VIV_NET_PCAP) b = capture(b, new PcapWriter(`${process.env.VIV_NET_PCAP}.${d.id}.pcap`));
       await b.start();
       started.push(b);
       backends.set(d.id, b);
@@ -27,5 +30,10 @@ export async function openNetworks(net: NetConfig, wake: () => void): Promise<Vi
 
 /** Closes the backends of the machine's NICs (host sockets and listeners) at the end of a run. */
 export async function closeNetworks(devices: readonly unknown[]): Promise<void> {
-  await Promise.all(devices.filter((d): d is VirtioNet => d instanceof VirtioNet).map((d) => d.backend.close()));
+  const nics = devices.filter((d): d is VirtioNet => d instanceof VirtioNet);
+  // VIV_NET_STATS=1: what each NIC and its backend carried and dropped, on stderr at exit.
+  if (process.env.VIV_NET_STATS) {
+    for (const n of nics) process.stderr.write(`viv run: net: ${JSON.stringify({ nic: n.counters, backend: n.backend.counters.snapshot() })}\n`);
+  }
+  await Promise.all(nics.map((d) => d.backend.close()));
 }

@@ -329,6 +329,22 @@ describe('TCP: retransmission', () => {
     expect(r[0]!.data.length).toBe(1000);
   });
 
+  it('accepts an ACK for data sent before a retransmission timeout rewound SND.NXT (snd_max)', () => {
+    const { h, c, host, gseq, sseq } = established();
+    c.hostData(new Uint8Array(3000));
+    expect(h.take()).toHaveLength(3);
+    h.room = false; // the output queue is full when the timer fires: only the first segment goes
+    h.clock.advance(1000);
+    expect(h.take()).toHaveLength(1);
+    h.room = true;
+    // The guest had all 3000 bytes: its next data segment acknowledges them.
+    c.segment(seg({ seq: gseq, ack: sseq + 3000, flags: F.ACK | F.PSH, data: Uint8Array.from([7, 8]) }));
+    expect(host.written).toEqual([7, 8]);
+    expect(c.unacknowledged).toBe(0);
+    c.hostData(Uint8Array.from([1]));
+    expect(h.take().at(-1)).toMatchObject({ seq: sseq + 3000 });
+  });
+
   it('answers an ACK for data never sent with an ACK and ignores it', () => {
     const { h, c, gseq, sseq } = established();
     c.segment(seg({ seq: gseq, ack: sseq + 5000, flags: F.ACK }));

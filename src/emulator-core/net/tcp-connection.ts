@@ -107,6 +107,11 @@ export class TcpConnection {
   private iss: number;
   private sndUna: number;
   private sndNxt: number;
+  /**
+   * The highest sequence number sent (BSD's snd_max). A retransmission timeout moves sndNxt back
+   * to sndUna; an ACK for data sent before that is still valid, up to sndMax.
+   */
+  private sndMax: number;
   private sndWnd = 0;
   private sndWl1 = 0;
   private sndWl2 = 0;
@@ -146,6 +151,7 @@ export class TcpConnection {
     this.iss = (Math.random() * 0x100000000) >>> 0;
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
+    this.sndMax = this.iss;
   }
 
   /** A connection the guest opened: its SYN arrived, the host connect is starting. */
@@ -336,7 +342,7 @@ export class TcpConnection {
       this.retries = 0;
       this.resumeHost();
     }
-    if (seqGt(seg.ack, this.sndNxt)) {
+    if (seqGt(seg.ack, this.sndMax)) {
       this.sendAck(); // it acknowledges something we never sent
       return;
     }
@@ -412,17 +418,19 @@ export class TcpConnection {
     if (seqLt(ack, this.sndUna)) return; // an old duplicate
     if (seg.window === 0) this.retries = 0; // a live guest answering our zero-window probes
     const finSeq = this.finQueued ? seqAdd(this.sndUna, this.sendBuf.length) : undefined;
-    const inflight = seqDiff(this.sndNxt, this.sndUna);
+    const inflight = seqDiff(this.sndMax, this.sndUna);
     if (seqGt(ack, this.sndUna)) {
       let acked = seqDiff(ack, this.sndUna);
       const finAcked = finSeq !== undefined && seqGt(ack, finSeq);
       if (finAcked) acked -= 1;
       this.sendBuf.consume(Math.min(acked, this.sendBuf.length));
       this.sndUna = ack;
+      // After a go-back, the guest may acknowledge past where we resumed sending.
+      if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
       this.dupAcks = 0;
       this.retries = 0;
       if (this.rttSeq !== undefined && seqGe(ack, this.rttSeq)) this.rttSample();
-      if (this.sndUna === this.sndNxt) this.stopTimer();
+      if (this.sndUna === this.sndMax) this.stopTimer();
       else this.startTimer('rto', this.rto);
       if (this.hostPaused && this.sendBuf.length < SND_BUF / 2 && !this.finQueued) this.resumeHost();
       if (finAcked) this.ourFinAcked();
@@ -484,7 +492,7 @@ export class TcpConnection {
         if (usable < mss && unsent > usable && inflight > 0) break;
         const len = Math.min(unsent, usable, mss);
         this.sendData(this.sndNxt, offset, len, len === unsent);
-        this.sndNxt = seqAdd(this.sndNxt, len);
+        this.setSndNxt(seqAdd(this.sndNxt, len));
         continue;
       }
       if (unsent === 0 && this.finQueued && offset === this.sendBuf.length) {
@@ -492,8 +500,7 @@ export class TcpConnection {
       }
       break;
     }
-    const inflight = seqDiff(this.sndNxt, this.sndUna);
-    if (inflight > 0) {
+    if (seqDiff(this.sndMax, this.sndUna) > 0) {
       if (this.timerKind !== 'rto') this.startTimer('rto', this.rto);
     } else if (this.sendBuf.length > 0 && this.sndWnd === 0) {
       if (this.timerKind !== 'persist') this.startTimer('persist', this.rto);
@@ -505,9 +512,14 @@ export class TcpConnection {
     if (this.ackPending && !this.isClosed) this.sendAck();
   }
 
+  private setSndNxt(v: number): void {
+    this.sndNxt = v;
+    if (seqGt(v, this.sndMax)) this.sndMax = v;
+  }
+
   private sendFin(): void {
     this.emit(this.sndNxt, TcpFlag.FIN | TcpFlag.ACK);
-    this.sndNxt = seqAdd(this.sndNxt, 1);
+    this.setSndNxt(seqAdd(this.sndNxt, 1));
     if (this.state === TcpState.Established || this.state === TcpState.SynReceived) {
       this.state = TcpState.FinWait1;
     } else if (this.state === TcpState.CloseWait) {
@@ -536,7 +548,7 @@ export class TcpConnection {
     this.rttSeq = seqAdd(this.iss, 1);
     this.rttStart = this.env.clock.now();
     this.emit(this.iss, TcpFlag.SYN, 0, 0, { mss: OUR_MSS, wscale: OUR_WSCALE, window: 65535 });
-    this.sndNxt = seqAdd(this.iss, 1);
+    this.setSndNxt(seqAdd(this.iss, 1));
     this.startTimer('rto', this.rto);
   }
 
@@ -546,7 +558,7 @@ export class TcpConnection {
     const window = Math.min(seqDiff(this.rcvAdvEdge, this.rcvNxt), 65535);
     const wscale = this.rcvWscale > 0 ? this.rcvWscale : undefined; // only if the guest offered one
     this.emit(this.iss, TcpFlag.SYN | TcpFlag.ACK, 0, 0, { mss: OUR_MSS, wscale, window });
-    this.sndNxt = seqAdd(this.iss, 1);
+    this.setSndNxt(seqAdd(this.iss, 1));
     this.startTimer('rto', this.rto);
   }
 
@@ -707,17 +719,17 @@ export class TcpConnection {
       // RFC 1122 4.2.2.17 zero-window probe: one byte (or the FIN) past the closed window.
       if (this.sendBuf.length > 0) this.sendData(this.sndUna, 0, 1, false);
       else if (this.finQueued) this.emit(this.sndUna, TcpFlag.FIN | TcpFlag.ACK);
-      this.sndNxt = seqAdd(this.sndUna, this.sendBuf.length > 0 || this.finQueued ? 1 : 0);
+      this.setSndNxt(seqAdd(this.sndUna, this.sendBuf.length > 0 || this.finQueued ? 1 : 0));
     } else {
       this.pump();
       if (this.sndNxt === this.sndUna) {
         // Nothing fit in the output queue: force the first segment out anyway.
         this.retransmitFirst();
         const len = Math.min(this.sendBuf.length, this.effectiveMss());
-        this.sndNxt = seqAdd(this.sndUna, len > 0 ? len : this.finQueued ? 1 : 0);
+        this.setSndNxt(seqAdd(this.sndUna, len > 0 ? len : this.finQueued ? 1 : 0));
       }
     }
-    if (this.sndNxt !== this.sndUna) this.startTimer('rto', this.rto);
+    if (this.sndMax !== this.sndUna) this.startTimer('rto', this.rto);
   }
 
   private enterTimeWait(): void {
