@@ -9,6 +9,7 @@ import type { BiosChoice } from '../machine/boot-plan';
 import { createDisplayDevices } from './display-devices';
 import type { RunConfig } from './options';
 import { openNetworks } from './networks';
+import { closeDrives, DriveSetupError, openDrives, type OpenDrive } from './drives';
 
 export class MachineSetupError extends Error {
   override readonly name = 'MachineSetupError';
@@ -42,6 +43,14 @@ export async function buildMachine(config: RunConfig, makeCpu: CpuFactory, seria
   } catch (e) {
     throw new MachineSetupError((e as Error).message);
   }
+  let drives: OpenDrive[];
+  try {
+    drives = await openDrives(config.drives, () => machineRef.m?.onIo());
+  } catch (e) {
+    await Promise.all(nics.map((n) => n.backend.close()));
+    if (e instanceof DriveSetupError) throw new MachineSetupError(e.message);
+    throw e;
+  }
   try {
     machineRef.m = await VirtMachine.create(
       {
@@ -53,7 +62,7 @@ export async function buildMachine(config: RunConfig, makeCpu: CpuFactory, seria
         append: config.append,
         icountShift: config.icountShift,
         noReboot: config.noReboot,
-        virtioDevices: [...nics, ...createDisplayDevices(config.graphics)],
+        virtioDevices: [...nics, ...createDisplayDevices(config.graphics), ...drives.map((d) => d.device)],
       },
       makeCpu,
       serialOut,
@@ -62,6 +71,7 @@ export async function buildMachine(config: RunConfig, makeCpu: CpuFactory, seria
     return machineRef.m;
   } catch (e) {
     await Promise.all(nics.map((n) => n.backend.close()));
+    await closeDrives(drives.map((d) => d.device));
     if (e instanceof LoadError || e instanceof RangeError) throw new MachineSetupError(e.message);
     throw e;
   }

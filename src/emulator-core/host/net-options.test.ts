@@ -55,7 +55,7 @@ describe('viv run network options (QEMU syntax)', () => {
     ['-netdev user,id=n0 -device virtio-net-device,netdev=n0,speed=10', /property 'speed' is not supported/],
     ['-device virtio-net-pci,netdev=n0', /no PCI/],
     ['-nic user,model=e1000', /model 'e1000' is not supported/],
-    ['-device virtio-blk-device,drive=d0', /-device virtio-blk-device: not implemented yet/],
+    ['-device virtio-rng-device', /-device virtio-rng-device: not implemented yet/],
     ['-netdev socket,id=s,mcast=230.0.0.1:1234', /mcast= is not supported/],
   ])('refuses %s', (line, re) => fails(line, re));
 

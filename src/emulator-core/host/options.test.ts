@@ -20,6 +20,7 @@ describe('viv run options (QEMU syntax)', () => {
       noReboot: false,
       net: { netdevs: [], nics: [] },
       graphics: { devices: [] },
+      drives: { drives: [], blkDevices: [], snapshotAll: false },
     });
   });
 
@@ -50,7 +51,7 @@ describe('viv run options (QEMU syntax)', () => {
 
   const refused: [string, RegExp][] = [
     ['-foo', /^-foo: invalid option$/],
-    ['-drive file=x.qcow2', /^-drive: not implemented yet$/],
+    ['-loadvm s1', /^-loadvm: not implemented yet$/],
     ['-S', /^-S: not implemented yet$/],
     ['-m', /^-m: requires an argument$/],
     ['-m 0', /^-m: 0 is not a non-zero multiple of 4 KiB$/],

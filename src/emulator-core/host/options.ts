@@ -8,6 +8,8 @@ import { addNetdev, addNetDevice, addNic, emptyNetConfig, finishNetConfig, NetOp
 
 import { addDisplayDevice, DisplayOptionError, emptyDisplayConfig, setVnc, type DisplayConfig } from './display-devices';
 
+import { addBlkDevice, addDrive, DriveOptionError, emptyDriveConfig, finishDriveConfig, type DriveConfig } from './drive-options';
+
 export const MiB = 1024 * 1024;
 /** Largest -m: guest RAM shares one 4 GiB WebAssembly memory with the ROM and the harts' state. */
 export const MAX_RAM_MIB = 4032;
@@ -46,6 +48,8 @@ export interface RunConfig {
   graphics: DisplayConfig;
   /** -netdev, -nic and NIC -device options (net-options.ts). */
   net: NetConfig;
+  /** -drive, -snapshot and -device virtio-blk-device (drive-options.ts). */
+  drives: DriveConfig;
 }
 
 export class OptionError extends Error {
@@ -64,6 +68,7 @@ const defaults = (): RunConfig & { serialGiven: boolean } => ({
   serialGiven: false,
   graphics: emptyDisplayConfig(),
   net: emptyNetConfig(),
+  drives: emptyDriveConfig(),
 });
 
 type Draft = ReturnType<typeof defaults>;
@@ -76,7 +81,7 @@ interface OptionSpec {
 
 /** Options QEMU has that we do not implement yet: refused by name, not as unknown. */
 const NOT_IMPLEMENTED = [
-  'drive', 'net', 'monitor', 'loadvm', 'snapshot', 'S', 's', 'gdb',
+  'net', 'monitor', 'loadvm', 'S', 's', 'gdb',
   'cpu', 'accel', 'rtc', 'chardev', 'object', 'global', 'name', 'dtb', 'boot', 'fw_cfg',
   'daemonize', 'pidfile', 'd', 'D', 'trace', 'smbios', 'numa', 'usb', 'usbdevice', 'audiodev',
   'blockdev', 'fsdev', 'virtfs', 'incoming', 'overcommit', 'mem-path', 'mem-prealloc', 'k',
@@ -249,9 +254,13 @@ const OPTIONS: Record<string, OptionSpec> = {
   // Networking (net-options.ts): backends, NICs, and both at once.
   netdev: { arg: true, apply: (c, v) => netOption(() => addNetdev(c.net, v)) },
   nic: { arg: true, apply: (c, v) => netOption(() => addNic(c.net, v)) },
+  // Disks (drive-options.ts).
+  drive: { arg: true, apply: (c, v) => void driveOption(() => addDrive(c.drives, v)) },
+  snapshot: { arg: false, apply: (c) => void (c.drives.snapshotAll = true) },
   device: {
     arg: true,
     apply: (c, v) => {
+      if (driveOption(() => addBlkDevice(c.drives, v))) return;
       if (displayOption(() => addDisplayDevice(c.graphics, v))) return;
       if (!netOption(() => addNetDevice(c.net, v))) throw new OptionError(`-device ${parseKeyValues(v, 'driver').get('driver')}: not implemented yet`);
     },
@@ -263,6 +272,15 @@ function netOption<T>(f: () => T): T {
     return f();
   } catch (e) {
     if (e instanceof NetOptionError) throw new OptionError(e.message);
+    throw e;
+  }
+}
+
+function driveOption<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof DriveOptionError) throw new OptionError(e.message);
     throw e;
   }
 }
@@ -297,7 +315,7 @@ export function parseRunArgs(argv: readonly string[]): RunConfig {
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i]!;
     if (!word.startsWith('-') || word === '-' || word === '--') {
-      throw new OptionError(`${word}: unexpected argument (options start with '-'; a disk image needs -drive, which is not implemented yet)`);
+      throw new OptionError(`${word}: unexpected argument (options start with '-'; a disk image goes in -drive file=${word})`);
     }
     const name = word.replace(/^--?/, '');
     const spec = OPTIONS[name];
@@ -318,6 +336,7 @@ export function parseRunArgs(argv: readonly string[]): RunConfig {
     c.display = 'none';
   }
   netOption(() => finishNetConfig(c.net, VIRTIO_SLOTS));
+  driveOption(() => finishDriveConfig(c.drives));
   if (c.initrd && !c.kernel) throw new OptionError('-initrd: needs -kernel');
   if (c.append !== undefined && !c.kernel) throw new OptionError('-append: needs -kernel');
   const { serialGiven: _unused, ...config } = c;

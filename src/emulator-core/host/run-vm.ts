@@ -11,6 +11,7 @@ import { OptionError, parseRunArgs } from './options';
 import { openSerial, type SerialBackend } from './serial';
 import { startQmp, type HostQmp } from './qmp';
 import { closeNetworks } from './networks';
+import { closeDrives } from './drives';
 import { startDisplay, type RunningDisplay } from './display-devices';
 
 export interface RunVmEnv {
@@ -55,6 +56,7 @@ export async function runVm(argv: readonly string[], env: RunVmEnv = defaultEnv)
     writeFileSync(config.dumpDtb, machine.fdt);
     env.info(`dtb dumped to ${config.dumpDtb}. Exiting.`);
     await closeNetworks(machine.virtio.map((slot) => slot.device));
+    await closeDrives(machine.virtio.map((slot) => slot.device));
     return 0;
   }
 
@@ -75,6 +77,7 @@ export async function runVm(argv: readonly string[], env: RunVmEnv = defaultEnv)
   } catch (e) {
     env.error(`-vnc: ${(e as Error).message}`);
     serial.close();
+    await closeDrives(machine.virtio.map((slot) => slot.device));
     return 1;
   }
   let qmp: HostQmp | undefined;
@@ -85,6 +88,7 @@ export async function runVm(argv: readonly string[], env: RunVmEnv = defaultEnv)
       env.error((e as Error).message);
       serial.close();
       await display.close();
+      await closeDrives(machine.virtio.map((slot) => slot.device));
       return 1;
     }
   }
@@ -109,5 +113,6 @@ export async function runVm(argv: readonly string[], env: RunVmEnv = defaultEnv)
     await qmp?.close();
     await display.close();
     await closeNetworks(machine.virtio.map((slot) => slot.device));
+    await closeDrives(machine.virtio.map((slot) => slot.device));
   }
 }
