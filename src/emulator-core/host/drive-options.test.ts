@@ -36,6 +36,9 @@ describe('-drive, -snapshot, -device virtio-blk-device', () => {
       [['-device', 'virtio-blk-pci,drive=d0'], /no PCI bus/],
       [['-device', 'virtio-blk-device,drive=d0,scsi=on'], /Property 'scsi' not found/],
     ];
-    for (const [args, msg] of bad) expect(() => run(...args), args.join(' ')).toThrow(OptionError) && expect(() => run(...args)).toThrow(msg);
+    for (const [args, msg] of bad) {
+      expect(() => run(...args), args.join(' ')).toThrow(OptionError);
+      expect(() => run(...args), args.join(' ')).toThrow(msg);
+    }
   });
 });
