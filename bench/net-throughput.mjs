@@ -8,6 +8,7 @@
 //              isolates the stack from the CPU)
 // A configuration that cannot run (viv before it boots the guest with a NIC) is reported, not hidden.
 //   node bench/net-throughput.mjs [--mib 16] [--conns 100] [--only viv,qemu,qemu+ours]
+// VIV_BIN overrides the viv entry (default bin/viv.mjs, built by `npm run build`).
 // Results: printed, and written to bench/results/net-throughput-<date>.json (gitignored).
 import { build } from 'esbuild';
 import { spawn, spawnSync } from 'node:child_process';
@@ -227,7 +228,7 @@ const results = {};
 const hasQemu = spawnSync('qemu-system-riscv64', ['--version']).status === 0;
 if (only.has('viv')) {
   const { ports, rules } = await forwards();
-  results.viv = await runVm('viv', process.execPath, [path.join(root, 'bin/viv.mjs'), 'run', ...common,
+  results.viv = await runVm('viv', process.execPath, [process.env.VIV_BIN ?? path.join(root, 'bin/viv.mjs'), 'run', ...common,
     '-netdev', `user,id=n0,${rules}`, '-device', 'virtio-net-device,netdev=n0'], ports);
 }
 if (only.has('qemu') && hasQemu) {
