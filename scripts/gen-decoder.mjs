@@ -1,8 +1,9 @@
 // Generates the RISC-V decoder from the declarative instruction table (src/emulator-core/cpu/riscv/
 // isa/insn32.decode and insn16.decode; their headers describe the syntax):
-//   - wasm/decode.gen.ts: AssemblyScript for the interpreter: field extractors, the dispatcher
-//     (a decision tree of switches on opcode, funct3, funct7, ... ending in exec_<insn> calls to
-//     the handlers of wasm/insn/<ext>.ts) and expand16 (a compressed word -> its 32-bit form).
+//   - wasm/decode.gen.ts: AssemblyScript for the interpreter: field extractors, decodeOp (a
+//     decision tree of switches on a composite key, funct7, rs2, ... giving an op id), execOp
+//     (the op id -> exec_<insn> call of wasm/insn/<ext>.ts with its operands) and expand16 (a
+//     compressed word -> its 32-bit form).
 //   - isa/table.gen.ts: the same table as TypeScript data for the disassembler and the tests.
 // `--check` fails (exit 1) when the committed generated files differ from what the table gives.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -95,6 +96,8 @@ function parse32(file) {
       ext = words[1];
     } else {
       if (!ext) fail(file, line, 'instruction before any @ext');
+      const endsBlock = words.at(-1) === 'end';
+      if (endsBlock) words.pop();
       const format = words.at(-1);
       if (!formats.has(format)) fail(file, line, `unknown format ${format}`);
       const { mask, match } = parsePattern(words.slice(1, -1).join(''), 32, file, line);
@@ -102,7 +105,7 @@ function parse32(file) {
         if (fieldMask(fields.get(op.field)) & mask) fail(file, line, `operand ${op.field} overlaps fixed bits`);
       }
       if (insns.some((i) => i.name === words[0])) fail(file, line, `duplicate ${words[0]}`);
-      insns.push({ name: words[0], ext, format, mask, match, line });
+      insns.push({ name: words[0], ext, format, mask, match, endsBlock, line });
     }
   }
   return { fields, formats, insns };
@@ -228,7 +231,7 @@ function chooseSwitch(common) {
   return [hi, lo];
 }
 
-function genTree(entries, known, ind, call) {
+function genTree(entries, known, ind, call, illegal) {
   const out = [];
   const common = entries.reduce((m, e) => (m & e.mask) >>> 0, 0xffffffff) & ~known;
   if (entries.length > 1 && common !== 0) {
@@ -243,11 +246,11 @@ function genTree(entries, known, ind, call) {
     out.push(`${ind}switch ((i >>> ${lo}) & ${hex(2 ** (hi - lo + 1) - 1)}) {`);
     for (const [v, group] of [...groups].sort((a, b) => a[0] - b[0])) {
       out.push(`${ind}  case ${hex(v)}: {`);
-      out.push(...genTree(group, (known | m) >>> 0, ind + '    ', call));
+      out.push(...genTree(group, (known | m) >>> 0, ind + '    ', call, illegal));
       out.push(`${ind}  }`);
     }
     out.push(`${ind}}`);
-    out.push(`${ind}return illegalInstruction(raw, pc);`);
+    out.push(`${ind}return ${illegal};`);
     return out;
   }
   // Overlapping or single patterns: most specific first.
@@ -260,7 +263,7 @@ function genTree(entries, known, ind, call) {
     }
     out.push(`${ind}if ((i & ${hex(rest)}) == ${hex(e.match & rest)}) return ${call(e)};`);
   }
-  out.push(`${ind}return illegalInstruction(raw, pc);`);
+  out.push(`${ind}return ${illegal};`);
   return out;
 }
 
@@ -271,12 +274,14 @@ function genTree(entries, known, ind, call) {
  * mispredicted indirect branches); the rare groups (AMO, FP, SYSTEM) switch again below it.
  */
 const KEY_BITS = [2, 3, 4, 5, 6, 12, 13, 14, 30, 25];
+/** Fields an op record can carry pre-extracted as its immediate (at most one per format). */
+const IMM_FIELDS = ['imm_i', 'imm_s', 'imm_b', 'imm_u', 'imm_j', 'shamt', 'shamtw', 'csr'];
 const KEY_MASK = KEY_BITS.reduce((m, b) => (m | (1 << b)) >>> 0, 0);
 /** Bits 1:0 are 11 in every instruction dispatch sees. */
 const ALWAYS_KNOWN = 3;
 const ILLEGAL_EXPANSION = 0xffffffff;
 
-function genKeyed(entries, call) {
+function genKeyed(entries, call, illegal) {
   const groups = new Map(); // key -> entries matching it
   for (let k = 0; k < 1 << KEY_BITS.length; k++) {
     const matching = entries.filter((e) => {
@@ -302,11 +307,11 @@ function genKeyed(entries, call) {
   for (const { keys, list } of bodies.values()) {
     for (const k of keys) out.push(`    case ${hex(k)}:`);
     out.push('    {');
-    out.push(...genTree(list, (KEY_MASK | ALWAYS_KNOWN) >>> 0, '      ', call));
+    out.push(...genTree(list, (KEY_MASK | ALWAYS_KNOWN) >>> 0, '      ', call, illegal));
     out.push('    }');
   }
   out.push('  }');
-  out.push('  return illegalInstruction(raw, pc);');
+  out.push(`  return ${illegal};`);
   return out;
 }
 
@@ -314,10 +319,11 @@ function genKeyed(entries, call) {
 
 function emitWasm(isa32, isa16) {
   const out = [banner];
-  out.push('// The interpreter\'s decoder. Handlers receive (raw, pc, npc, operands...): raw is the');
-  out.push('// instruction as fetched (16 or 32 bits, for tval), npc the address of the next instruction.');
-  out.push('// Signed immediates arrive sign-extended to 64 bits; other operands are u32.');
+  out.push('// The interpreter\'s decoder. Handlers receive (rec, operands...): rec is the op record');
+  out.push('// (op.ts: raw bits, pc, next pc on demand); register operands are byte offsets into the');
+  out.push('// register file; signed immediates arrive sign-extended to 64 bits, other operands as u32.');
   out.push("import { illegalInstruction } from './trap';");
+  out.push("import { pcOf, rawOf } from './op';");
   const byExt = new Map();
   for (const i of isa32.insns) {
     if (!byExt.has(i.ext)) byExt.set(i.ext, []);
@@ -333,16 +339,67 @@ function emitWasm(isa32, isa16) {
     out.push('}');
   }
   out.push('');
+  // Op ids: 0 = illegal, then the instructions that continue a block, then those that end one,
+  // so that "ends a block" is one comparison.
+  const ordered = [...isa32.insns.filter((i) => !i.endsBlock), ...isa32.insns.filter((i) => i.endsBlock)];
+  const idOf = new Map(ordered.map((e, k) => [e, k + 1]));
+  out.push('/** The op id of an illegal instruction (it raises illegal-instruction when executed). */');
+  out.push('export const OP_ILLEGAL: u32 = 0;');
+  out.push('/** Ops with an id at or above this end a decoded block (branches, jumps, SYSTEM). */');
+  out.push(`export const OP_FIRST_ENDING: u32 = ${isa32.insns.filter((i) => !i.endsBlock).length + 1};`);
+  out.push(`export const OP_COUNT: u32 = ${ordered.length + 1};`);
+  out.push('');
   out.push('/**');
-  out.push(' * Decodes the 32-bit instruction `i` and executes it; returns the next pc (or STOP). `i` has');
-  out.push(' * bits 1:0 = 11 (compressed words arrive expanded; an illegal one as ILLEGAL_EXPANSION).');
+  out.push(' * The op id of the 32-bit instruction `i` (bits 1:0 = 11: compressed words arrive expanded,');
+  out.push(' * an illegal one as ILLEGAL_EXPANSION), or OP_ILLEGAL.');
   out.push(' */');
-  out.push('@inline export function dispatch(raw: u32, i: u32, pc: u64, npc: u64): u64 {');
-  const call = (e) => {
-    const ops = isa32.formats.get(e.format).operands.map((o) => `fld_${o.field}(i)`);
-    return `${execName(e.name)}(${['raw', 'pc', 'npc', ...ops].join(', ')})`;
-  };
-  out.push(...genKeyed(isa32.insns, call));
+  out.push('export function decodeOp(i: u32): u32 {');
+  out.push(...genKeyed(isa32.insns, (e) => `${idOf.get(e)} /* ${e.name} */`, 'OP_ILLEGAL'));
+  out.push('}');
+  out.push('');
+  // The op record (layout.ts) holds each instruction's registers as byte offsets into the
+  // register file and its one immediate (the format's first of IMM_FIELDS), pre-extracted.
+  const immOf = (e) => isa32.formats.get(e.format).operands.map((o) => o.field).find((f) => IMM_FIELDS.includes(f));
+  out.push('/** The immediate an op record carries for op `id` of instruction `i` (0 if none). */');
+  out.push('export function packImm(id: u32, i: u32): i32 {');
+  out.push('  switch (id) {');
+  for (const field of IMM_FIELDS) {
+    const ids = ordered.filter((e) => immOf(e) === field).map((e) => idOf.get(e));
+    if (!ids.length) continue;
+    for (const id of ids) out.push(`    case ${id}:`);
+    out.push(`      return <i32>fld_${field}(i);`);
+  }
+  out.push('  }');
+  out.push('  return 0;');
+  out.push('}');
+  out.push('');
+  out.push('/**');
+  out.push(' * Executes the op record at `rec` (op.ts); returns CONT, or the pc to go to (or STOP). The');
+  out.push(' * only value live across the dispatch is `rec`: each case loads its operands from it, and');
+  out.push(' * handlers load their raw bits or pc only if they use them. Register operands are byte');
+  out.push(' * offsets into the register file (x and f alike).');
+  out.push(' */');
+  out.push('@inline export function execOp(rec: u32): u64 {');
+  out.push('  switch (<u32>load<u16>(rec)) {');
+  const regSlot = { rd: 4, rs1: 5, rs2: 6 };
+  for (const e of ordered) {
+    const imm = immOf(e);
+    let needsInsn = false;
+    const ops = isa32.formats.get(e.format).operands.map((o) => {
+      if ((o.kind === 'x' || o.kind === 'f') && o.field in regSlot) return `<u32>load<u8>(rec, ${regSlot[o.field]})`;
+      if (o.kind === 'x' || o.kind === 'f') {
+        needsInsn = true; // rs3 (fused multiply-add only) comes from the instruction
+        return `(fld_${o.field}(i) << 3)`;
+      }
+      if (o.field === imm) return isa32.fields.get(o.field).signed ? '<u64><i64>load<i32>(rec, 8)' : '<u32>load<i32>(rec, 8)';
+      needsInsn = true;
+      return `fld_${o.field}(i)`;
+    });
+    const call = `${execName(e.name)}(${['rec', ...ops].join(', ')})`;
+    out.push(`    case ${idOf.get(e)}: ${needsInsn ? `{ const i = load<u32>(rec, 12); return ${call}; }` : `return ${call};`}`);
+  }
+  out.push('  }');
+  out.push('  return illegalInstruction(rawOf(rec), pcOf(rec));');
   out.push('}');
   out.push('');
   out.push('/** What an illegal compressed word expands to: opcode 0x7f (reserved), so dispatch rejects it. */');
@@ -408,7 +465,7 @@ function emitTable(isa32, isa16) {
   const fieldDef = ({ segs, signed, shl, add }) => ({ segs, signed, shl, add });
   record('fields32', 'FieldDef', [...isa32.fields].map(([k, f]) => [k, fieldDef(f)]));
   record('formats', 'FormatDef', [...isa32.formats].map(([k, f]) => [k, { operands: f.operands, asm: f.asm }]));
-  list('insns32', 'Insn32Def', isa32.insns.map(({ name, ext, format, mask, match }) => ({ name, ext, format, mask, match })));
+  list('insns32', 'Insn32Def', isa32.insns.map(({ name, ext, format, mask, match, endsBlock }) => ({ name, ext, format, mask, match, endsBlock })));
   record('fields16', 'FieldDef', [...isa16.fields].map(([k, f]) => [k, fieldDef(f)]));
   list('insns16', 'Insn16Def', isa16.insns.map(({ name, mask, match, target, assign, reserved }) => ({ name, mask, match, target, assign, reserved })));
   return out.join('\n') + '\n';

@@ -128,6 +128,25 @@ describe('rounding modes and flags', () => {
   });
 });
 
+describe('fused multiply-add', () => {
+  test('the four variants read rs1, rs2 and rs3 (2 * 3 +- 4), single and double', () => {
+    const cpu = fpCpu();
+    const d = (x: number): bigint => new BigUint64Array(new Float64Array([x]).buffer)[0]!;
+    const f = (x: number): bigint => BOX | BigInt(new Uint32Array(new Float32Array([x]).buffer)[0]!);
+    cpu.setF(0, 1, d(2));
+    cpu.setF(0, 2, d(3));
+    cpu.setF(0, 3, d(4));
+    cpu.setF(0, 11, f(2));
+    cpu.setF(0, 12, f(3));
+    cpu.setF(0, 13, f(4));
+    const ops = ['fmadd', 'fmsub', 'fnmsub', 'fnmadd'];
+    exec(cpu, ops.map((op, k) => encode32(`${op}.d`, { rd: 4 + k, rs1: 1, rs2: 2, rs3: 3, rm: 0 })));
+    exec(cpu, ops.map((op, k) => encode32(`${op}.s`, { rd: 14 + k, rs1: 11, rs2: 12, rs3: 13, rm: 0 })));
+    expect([4, 5, 6, 7].map((r) => cpu.getF(0, r))).toEqual([d(10), d(2), d(-2), d(-10)]);
+    expect([14, 15, 16, 17].map((r) => cpu.getF(0, r))).toEqual([f(10), f(2), f(-2), f(-10)]);
+  });
+});
+
 describe('double precision moves, loads and stores', () => {
   test('fld/fsd round trip, fmv.x.d/fmv.d.x, fsw stores the low word', () => {
     const cpu = fpCpu();

@@ -59,6 +59,7 @@ interface CoreExports {
 /** The core's slow-path counters, in wasm/counters.ts order. */
 export const perfCounterNames = [
   'fetchSlow', 'xlate', 'exception', 'interrupt', 'stop', 'mmio', 'flushAll', 'flushPage', 'loadSlow', 'storeSlow',
+  'blockDecode', 'blockStale', 'step', 'blockFlush',
 ] as const;
 export type PerfCounters = Record<(typeof perfCounterNames)[number], number>;
 

@@ -14,7 +14,8 @@ export const C_STORE_SLOW: u32 = 9; // stores that missed the TLB fast path
 export const C_BLOCK_DECODE: u32 = 10; // blocks decoded (a miss, a collision or stale bytes)
 export const C_BLOCK_STALE: u32 = 11; // blocks whose bytes changed since they were decoded
 export const C_STEP: u32 = 12; // instructions run one at a time (page-crossing or uncached code)
-export const COUNTERS: u32 = 13;
+export const C_BLOCK_FLUSH: u32 = 13; // block cache flushes (the arena filled up)
+export const COUNTERS: u32 = 14;
 
 const counters = new StaticArray<u64>(COUNTERS);
 

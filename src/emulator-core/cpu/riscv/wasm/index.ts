@@ -52,7 +52,9 @@ export function init(ramBase: u64, ramSize: u64, romBase: u64, romSize: u64, har
   // RAM and ROM must not overlap each other.
   if (romSize && romBase < ramBase + ramSize && ramBase < romBase + romSize) return INIT_BAD_CONFIG;
   if (<u64>memory.size() << 16 < memoryBytes(ramSize)) return INIT_MEMORY_TOO_SMALL;
-  if (<u32>__heap_base > MEM_STATE) return INIT_STATIC_DATA_OVERLAP;
+  // Static data starts at asconfig's memoryBase, above MEM_STEP; the stub runtime's few
+  // allocations (the counters) follow it and must stay below the RVC table.
+  if (<u32>__data_end > MEM_RVC - 0x1000 || <u32>__heap_base > MEM_RVC - 0x1000) return INIT_STATIC_DATA_OVERLAP;
   configure(ramBase, ramSize, romBase, romSize, harts, builtin);
   for (let h: u32 = 0; h < 0x10000; h++) {
     const x = expand16(h);

@@ -8,6 +8,7 @@ import { SLOW_FAULT, excCause, excTval, memFault, slowEvent, stopAt } from './gl
 import { accessFaultCause, tlbLookup, tlbR, tlbW, tlbX, xlate } from './mmu';
 import { isRamHost, memHost, physOk, physRead, physWrite, ramHost } from './phys';
 import { takeTrap } from './trap';
+import { npcOf, pcOf } from './op';
 import { C_FETCH_SLOW, C_LOAD_SLOW, C_STORE_SLOW, count } from './counters';
 
 /**
@@ -27,11 +28,11 @@ import { C_FETCH_SLOW, C_LOAD_SLOW, C_STORE_SLOW, count } from './counters';
 }
 
 /** Ends an instruction whose slow path reported something: raise its fault, or stop after it. */
-export function slowExit(pc: u64, npc: u64): u64 {
+export function slowExit(rec: u32): u64 {
   const ev = slowEvent;
   slowEvent = 0;
-  if (ev == SLOW_FAULT) return takeTrap(excCause, excTval, pc);
-  return stopAt(npc);
+  if (ev == SLOW_FAULT) return takeTrap(excCause, excTval, pcOf(rec));
+  return stopAt(npcOf(rec));
 }
 
 // ---- loads ----
@@ -179,10 +180,10 @@ export function fetchSlow(pc: u64): u32 {
     h = tlbLookup(tlbX, pc);
   }
   const off = <u32>(pc & 0xfff);
-  if (h && off <= 0xffc) {
+  if (h) {
     fetchPage = pc & ~0xfff;
     fetchHost = h - off;
-    return load<u32>(h);
+    if (off <= 0xffc) return load<u32>(h);
   }
   const lo = fetchHalf(pc);
   if (slowEvent == SLOW_FAULT || (lo & 3) != 3) return lo;

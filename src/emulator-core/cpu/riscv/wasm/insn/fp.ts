@@ -1,5 +1,6 @@
 // Shared by the F and D handlers (unprivileged ISA chapters 11-12): the mstatus.FS gate and dirty
 // tracking, rounding-mode resolution, NaN boxing, and FP loads/stores through the memory paths.
+import { CONT } from '../op';
 import { ST_FCSR, ST_MSTATUS, getF, getX, setF, setSt64, st64 } from '../layout';
 import { MSTATUS_FS } from '../bits';
 import { SLOW_FAULT, slowEvent } from '../globals';
@@ -49,21 +50,21 @@ const BOX: u64 = 0xffff_ffff_0000_0000;
   setF(r, BOX | <u64>v);
 }
 
-export function fpLoad(pc: u64, npc: u64, rd: u32, rs1: u32, imm: u64, size: u32): u64 {
+export function fpLoad(rec: u32, rd: u32, rs1: u32, imm: u64, size: u32): u64 {
   const a = getX(rs1) + imm;
   const h = readHost(a, size);
   let v: u64;
   if (h) v = size == 8 ? load<u64>(h) : <u64>load<u32>(h);
   else {
     v = loadSlow(a, size);
-    if (slowEvent == SLOW_FAULT) return slowExit(pc, npc);
+    if (slowEvent == SLOW_FAULT) return slowExit(rec);
   }
   setF(rd, size == 8 ? v : BOX | v);
   fpDirty();
-  return slowEvent ? slowExit(pc, npc) : npc;
+  return slowEvent ? slowExit(rec) : CONT;
 }
 
-export function fpStore(pc: u64, npc: u64, rs1: u32, rs2: u32, imm: u64, size: u32): u64 {
+export function fpStore(rec: u32, rs1: u32, rs2: u32, imm: u64, size: u32): u64 {
   const a = getX(rs1) + imm;
   const v = getF(rs2);
   const h = writeHost(a, size);
@@ -72,7 +73,7 @@ export function fpStore(pc: u64, npc: u64, rs1: u32, rs2: u32, imm: u64, size: u
     else store<u32>(h, <u32>v);
   } else {
     storeSlow(a, v, size);
-    if (slowEvent) return slowExit(pc, npc);
+    if (slowEvent) return slowExit(rec);
   }
-  return npc;
+  return CONT;
 }

@@ -2,6 +2,7 @@
 // read-modify-write. LR/SC: one reservation for the machine (globals.ts), dropped when another
 // hart runs (index.ts run) and by every SC; an SC with no matching reservation fails without
 // touching memory (QEMU does the same).
+import { CONT } from '../op';
 import { getX, setX } from '../layout';
 import { dropReservation, resAddr, resValid, reserve } from '../globals';
 import { amoHost, lrHost, slowExit } from '../mem';
@@ -11,38 +12,38 @@ import { amoHost, lrHost, slowExit } from '../mem';
 }
 
 // ---- word ----
-export function exec_lr_w(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, aq: u32, rl: u32): u64 {
+export function exec_lr_w(rec: u32, rd: u32, rs1: u32, aq: u32, rl: u32): u64 {
   const h = lrHost(getX(rs1), 4);
-  if (!h) return slowExit(pc, npc);
+  if (!h) return slowExit(rec);
   reserve(h);
   setX(rd, sext32(load<u32>(h)));
-  return npc;
+  return CONT;
 }
-export function exec_sc_w(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
+export function exec_sc_w(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
   const a = getX(rs1);
   const v = getX(rs2);
   if (!resValid) {
     // Alignment is still checked first (a misaligned SC raises, reserved or not).
     if (a & 3) {
       amoHost(a, 4);
-      return slowExit(pc, npc);
+      return slowExit(rec);
     }
     setX(rd, 1);
-    return npc;
+    return CONT;
   }
   const h = amoHost(a, 4);
-  if (!h) return slowExit(pc, npc);
+  if (!h) return slowExit(rec);
   const ok = h == resAddr;
   dropReservation();
   if (ok) store<u32>(h, <u32>v);
   setX(rd, ok ? 0 : 1);
-  return npc;
+  return CONT;
 }
 
 /** op: 0 swap, 1 add, 2 xor, 3 and, 4 or, 5 min, 6 max, 7 minu, 8 maxu; a = memory, b = rs2. */
-@inline function amoW(pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, op: u32): u64 {
+@inline function amoW(rec: u32, rd: u32, rs1: u32, rs2: u32, op: u32): u64 {
   const h = amoHost(getX(rs1), 4);
-  if (!h) return slowExit(pc, npc);
+  if (!h) return slowExit(rec);
   const b = <u32>getX(rs2);
   const a = load<u32>(h);
   let r: u32;
@@ -59,67 +60,67 @@ export function exec_sc_w(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u
   }
   store<u32>(h, r);
   setX(rd, sext32(a));
-  return npc;
+  return CONT;
 }
-export function exec_amoswap_w(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
-  return amoW(pc, npc, rd, rs1, rs2, 0);
+export function exec_amoswap_w(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
+  return amoW(rec, rd, rs1, rs2, 0);
 }
-export function exec_amoadd_w(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
-  return amoW(pc, npc, rd, rs1, rs2, 1);
+export function exec_amoadd_w(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
+  return amoW(rec, rd, rs1, rs2, 1);
 }
-export function exec_amoxor_w(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
-  return amoW(pc, npc, rd, rs1, rs2, 2);
+export function exec_amoxor_w(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
+  return amoW(rec, rd, rs1, rs2, 2);
 }
-export function exec_amoand_w(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
-  return amoW(pc, npc, rd, rs1, rs2, 3);
+export function exec_amoand_w(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
+  return amoW(rec, rd, rs1, rs2, 3);
 }
-export function exec_amoor_w(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
-  return amoW(pc, npc, rd, rs1, rs2, 4);
+export function exec_amoor_w(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
+  return amoW(rec, rd, rs1, rs2, 4);
 }
-export function exec_amomin_w(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
-  return amoW(pc, npc, rd, rs1, rs2, 5);
+export function exec_amomin_w(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
+  return amoW(rec, rd, rs1, rs2, 5);
 }
-export function exec_amomax_w(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
-  return amoW(pc, npc, rd, rs1, rs2, 6);
+export function exec_amomax_w(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
+  return amoW(rec, rd, rs1, rs2, 6);
 }
-export function exec_amominu_w(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
-  return amoW(pc, npc, rd, rs1, rs2, 7);
+export function exec_amominu_w(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
+  return amoW(rec, rd, rs1, rs2, 7);
 }
-export function exec_amomaxu_w(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
-  return amoW(pc, npc, rd, rs1, rs2, 8);
+export function exec_amomaxu_w(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
+  return amoW(rec, rd, rs1, rs2, 8);
 }
 
 // ---- doubleword ----
-export function exec_lr_d(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, aq: u32, rl: u32): u64 {
+export function exec_lr_d(rec: u32, rd: u32, rs1: u32, aq: u32, rl: u32): u64 {
   const h = lrHost(getX(rs1), 8);
-  if (!h) return slowExit(pc, npc);
+  if (!h) return slowExit(rec);
   reserve(h);
   setX(rd, load<u64>(h));
-  return npc;
+  return CONT;
 }
-export function exec_sc_d(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
+export function exec_sc_d(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
   const a = getX(rs1);
   const v = getX(rs2);
   if (!resValid) {
     if (a & 7) {
       amoHost(a, 8);
-      return slowExit(pc, npc);
+      return slowExit(rec);
     }
     setX(rd, 1);
-    return npc;
+    return CONT;
   }
   const h = amoHost(a, 8);
-  if (!h) return slowExit(pc, npc);
+  if (!h) return slowExit(rec);
   const ok = h == resAddr;
   dropReservation();
   if (ok) store<u64>(h, v);
   setX(rd, ok ? 0 : 1);
-  return npc;
+  return CONT;
 }
 
-@inline function amoD(pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, op: u32): u64 {
+@inline function amoD(rec: u32, rd: u32, rs1: u32, rs2: u32, op: u32): u64 {
   const h = amoHost(getX(rs1), 8);
-  if (!h) return slowExit(pc, npc);
+  if (!h) return slowExit(rec);
   const b = getX(rs2);
   const a = load<u64>(h);
   let r: u64;
@@ -136,32 +137,32 @@ export function exec_sc_d(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u
   }
   store<u64>(h, r);
   setX(rd, a);
-  return npc;
+  return CONT;
 }
-export function exec_amoswap_d(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
-  return amoD(pc, npc, rd, rs1, rs2, 0);
+export function exec_amoswap_d(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
+  return amoD(rec, rd, rs1, rs2, 0);
 }
-export function exec_amoadd_d(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
-  return amoD(pc, npc, rd, rs1, rs2, 1);
+export function exec_amoadd_d(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
+  return amoD(rec, rd, rs1, rs2, 1);
 }
-export function exec_amoxor_d(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
-  return amoD(pc, npc, rd, rs1, rs2, 2);
+export function exec_amoxor_d(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
+  return amoD(rec, rd, rs1, rs2, 2);
 }
-export function exec_amoand_d(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
-  return amoD(pc, npc, rd, rs1, rs2, 3);
+export function exec_amoand_d(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
+  return amoD(rec, rd, rs1, rs2, 3);
 }
-export function exec_amoor_d(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
-  return amoD(pc, npc, rd, rs1, rs2, 4);
+export function exec_amoor_d(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
+  return amoD(rec, rd, rs1, rs2, 4);
 }
-export function exec_amomin_d(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
-  return amoD(pc, npc, rd, rs1, rs2, 5);
+export function exec_amomin_d(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
+  return amoD(rec, rd, rs1, rs2, 5);
 }
-export function exec_amomax_d(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
-  return amoD(pc, npc, rd, rs1, rs2, 6);
+export function exec_amomax_d(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
+  return amoD(rec, rd, rs1, rs2, 6);
 }
-export function exec_amominu_d(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
-  return amoD(pc, npc, rd, rs1, rs2, 7);
+export function exec_amominu_d(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
+  return amoD(rec, rd, rs1, rs2, 7);
 }
-export function exec_amomaxu_d(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
-  return amoD(pc, npc, rd, rs1, rs2, 8);
+export function exec_amomaxu_d(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
+  return amoD(rec, rd, rs1, rs2, 8);
 }

@@ -1,5 +1,6 @@
 // RV64M (unprivileged ISA chapter 7). Division by zero and signed overflow do not trap: they give
 // the results table 7.1 specifies.
+import { CONT } from '../op';
 import { getX, setX } from '../layout';
 
 /** High 64 bits of the unsigned 128-bit product (WebAssembly has no 64x64->128 multiply). */
@@ -20,32 +21,32 @@ export function mulhu64(a: u64, b: u64): u64 {
   return <u64><i64><i32>v;
 }
 
-@inline export function exec_mul(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32): u64 {
+@inline export function exec_mul(rec: u32, rd: u32, rs1: u32, rs2: u32): u64 {
   setX(rd, getX(rs1) * getX(rs2));
-  return npc;
+  return CONT;
 }
-export function exec_mulh(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32): u64 {
+export function exec_mulh(rec: u32, rd: u32, rs1: u32, rs2: u32): u64 {
   const a = getX(rs1);
   const b = getX(rs2);
   let h = mulhu64(a, b);
   if (<i64>a < 0) h -= b;
   if (<i64>b < 0) h -= a;
   setX(rd, h);
-  return npc;
+  return CONT;
 }
-export function exec_mulhsu(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32): u64 {
+export function exec_mulhsu(rec: u32, rd: u32, rs1: u32, rs2: u32): u64 {
   const a = getX(rs1);
   const b = getX(rs2);
   let h = mulhu64(a, b);
   if (<i64>a < 0) h -= b;
   setX(rd, h);
-  return npc;
+  return CONT;
 }
-export function exec_mulhu(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32): u64 {
+export function exec_mulhu(rec: u32, rd: u32, rs1: u32, rs2: u32): u64 {
   setX(rd, mulhu64(getX(rs1), getX(rs2)));
-  return npc;
+  return CONT;
 }
-export function exec_div(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32): u64 {
+export function exec_div(rec: u32, rd: u32, rs1: u32, rs2: u32): u64 {
   const a = <i64>getX(rs1);
   const b = <i64>getX(rs2);
   let q: i64;
@@ -53,15 +54,15 @@ export function exec_div(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u3
   else if (b == -1) q = <i64>(0 - <u64>a); // also MIN / -1 = MIN without the wasm trap
   else q = a / b;
   setX(rd, <u64>q);
-  return npc;
+  return CONT;
 }
-export function exec_divu(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32): u64 {
+export function exec_divu(rec: u32, rd: u32, rs1: u32, rs2: u32): u64 {
   const a = getX(rs1);
   const b = getX(rs2);
   setX(rd, b == 0 ? <u64>-1 : a / b);
-  return npc;
+  return CONT;
 }
-export function exec_rem(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32): u64 {
+export function exec_rem(rec: u32, rd: u32, rs1: u32, rs2: u32): u64 {
   const a = <i64>getX(rs1);
   const b = <i64>getX(rs2);
   let r: i64;
@@ -69,19 +70,19 @@ export function exec_rem(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u3
   else if (b == -1) r = 0;
   else r = a % b;
   setX(rd, <u64>r);
-  return npc;
+  return CONT;
 }
-export function exec_remu(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32): u64 {
+export function exec_remu(rec: u32, rd: u32, rs1: u32, rs2: u32): u64 {
   const a = getX(rs1);
   const b = getX(rs2);
   setX(rd, b == 0 ? a : a % b);
-  return npc;
+  return CONT;
 }
-@inline export function exec_mulw(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32): u64 {
+@inline export function exec_mulw(rec: u32, rd: u32, rs1: u32, rs2: u32): u64 {
   setX(rd, sext32(getX(rs1) * getX(rs2)));
-  return npc;
+  return CONT;
 }
-export function exec_divw(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32): u64 {
+export function exec_divw(rec: u32, rd: u32, rs1: u32, rs2: u32): u64 {
   const a = <i32>getX(rs1);
   const b = <i32>getX(rs2);
   let q: i32;
@@ -89,15 +90,15 @@ export function exec_divw(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u
   else if (b == -1) q = <i32>(0 - <u32>a);
   else q = a / b;
   setX(rd, <u64><i64>q);
-  return npc;
+  return CONT;
 }
-export function exec_divuw(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32): u64 {
+export function exec_divuw(rec: u32, rd: u32, rs1: u32, rs2: u32): u64 {
   const a = <u32>getX(rs1);
   const b = <u32>getX(rs2);
   setX(rd, sext32(b == 0 ? 0xffff_ffff : a / b));
-  return npc;
+  return CONT;
 }
-export function exec_remw(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32): u64 {
+export function exec_remw(rec: u32, rd: u32, rs1: u32, rs2: u32): u64 {
   const a = <i32>getX(rs1);
   const b = <i32>getX(rs2);
   let r: i32;
@@ -105,11 +106,11 @@ export function exec_remw(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u
   else if (b == -1) r = 0;
   else r = a % b;
   setX(rd, <u64><i64>r);
-  return npc;
+  return CONT;
 }
-export function exec_remuw(raw: u32, pc: u64, npc: u64, rd: u32, rs1: u32, rs2: u32): u64 {
+export function exec_remuw(rec: u32, rd: u32, rs1: u32, rs2: u32): u64 {
   const a = <u32>getX(rs1);
   const b = <u32>getX(rs2);
   setX(rd, sext32(b == 0 ? a : a % b));
-  return npc;
+  return CONT;
 }
