@@ -116,8 +116,11 @@ export class RunLoop {
       m.flushSerial();
       if (exit) return exit;
       if (m.pendingReset) {
+        // Reboot, then let the event loop run as after any slice (a guest that reboots in a
+        // loop must not starve Ctrl-A x or QMP).
         m.powerOn();
         this.inWfi.fill(false);
+        await new Promise<void>((r) => setImmediate(r));
         continue;
       }
       if (executed === 0) await this.idle();

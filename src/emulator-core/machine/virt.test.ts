@@ -213,6 +213,36 @@ describe.skipIf(!hasRiscvGcc)('virt board (with a fake CPU)', () => {
     expect(out).toBe('x');
   });
 
+  it('a guest reboot (sifive_test RESET) reloads the images and starts over; -no-reboot ends the run', async () => {
+    const kernel = flatBinary(buildProgram(`
+      .section .text.init
+      .globl _start
+      _start:
+        la t1, msg
+        ${UART_PUTS}
+        la t0, msg
+        sb zero, 0(t0)            # spoil the message in RAM: only a reload brings it back
+        li t0, 0x100000
+        li t1, 0x7777
+        sw t1, 0(t0)
+      1: j 1b
+      .data
+      msg: .asciz "boot\\n"
+    `));
+    let out = '';
+    const m = await VirtMachine.create({ harts: 1, ramSize: 64 * MiB, bios: { kind: 'file', name: 'k.bin', data: kernel } }, (o) => new FakeCpu(o), (b) => (out += new TextDecoder().decode(b)));
+    const loop = new RunLoop(m);
+    const poll = setInterval(() => {
+      if (out.split('boot').length > 3) loop.stop({ kind: 'quit', code: 0 });
+    }, 5);
+    expect(await loop.run()).toEqual({ kind: 'quit', code: 0 });
+    clearInterval(poll);
+    expect(out.startsWith('boot\nboot\nboot\n')).toBe(true);
+    const once = await boot({ harts: 1, bios: { kind: 'file', name: 'k.bin', data: kernel }, noReboot: true });
+    expect(once.exit).toEqual({ kind: 'reboot-refused', code: 0 });
+    expect(once.out).toBe('boot\n');
+  });
+
   it('splits an 8-byte MMIO access into two 4-byte ones, low word first (CLINT mtimecmp)', async () => {
     const kernel = flatBinary(buildProgram(`
       .section .text.init
