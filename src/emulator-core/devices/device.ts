@@ -1,7 +1,10 @@
 // The shape every device has (../shared/STYLE.md "Devices: one shape, declared state"): MMIO
 // read/write with sizes 1/2/4, reset, and a named, versioned state that the device declares as a
-// plain schema. Snapshots (a later issue) store `SavedState`s; a device that is not in the format
-// does not exist, so every device declares its state from the start and round-trips it in a test.
+// plain schema. Snapshots store `SavedState`s; a device that is not in the format does not exist
+// (requireDeclaredState refuses it where devices are registered), and each round-trips its state
+// in a test. The checking is snapshot/schema.ts's, the one validation engine of every vmstate.
+import { StateFormatError } from '../snapshot/codec';
+import { loadSection, saveSection, type FieldType, type StateDescription, type StateRecord } from '../snapshot/schema';
 
 /** MMIO access sizes that reach a device: the CPU splits 8-byte accesses into two 4-byte ones. */
 export type AccessSize = 1 | 2 | 4;
@@ -40,9 +43,17 @@ export type FieldValue = number | bigint | boolean | Uint8Array | number[] | big
 export interface StateDeclaration {
   /** The device type's state name (as QEMU's VMStateDescription.name). */
   readonly name: string;
+  /** What saveState writes. */
   readonly version: number;
+  /** Oldest version loadState accepts (default: `version`); older ones go through `migrate`. */
+  readonly minVersion?: number;
   /** Field name -> kind, and for arrays/bytes their fixed length (undefined: any length). */
   readonly fields: Readonly<Record<string, { kind: FieldKind; length?: number }>>;
+  /**
+   * Upgrades fields saved at version `from` (minVersion <= from < version) to the current shape
+   * (QEMU's VMStateDescription.load_state_old / post_load for old versions).
+   */
+  readonly migrate?: (from: number, fields: Record<string, FieldValue>) => Record<string, FieldValue>;
 }
 
 export interface SavedState {
@@ -51,63 +62,93 @@ export interface SavedState {
   fields: Record<string, FieldValue>;
 }
 
-export class StateError extends Error {
+/** A state that does not fit its declaration (a snapshot format error, hence the base class). */
+export class StateError extends StateFormatError {
   override readonly name = 'StateError';
 }
 
-const MAX: Record<'u8' | 'u16' | 'u32', number> = { u8: 0xff, u16: 0xffff, u32: 0xffff_ffff };
-
-function checkField(decl: StateDeclaration, key: string, kind: FieldKind, length: number | undefined, v: unknown): void {
-  const where = `${decl.name}.${key}`;
-  const isUint = (x: unknown, max: number) => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= max;
-  const isU64 = (x: unknown) => typeof x === 'bigint' && x >= 0n && x < 1n << 64n;
-  let ok: boolean;
+function fieldType(kind: FieldKind, length: number | undefined): FieldType {
   switch (kind) {
-    case 'u8':
-    case 'u16':
-    case 'u32':
-      ok = isUint(v, MAX[kind]);
-      break;
-    case 'u64':
-      ok = isU64(v);
-      break;
-    case 'bool':
-      ok = typeof v === 'boolean';
-      break;
-    case 'string':
-      ok = typeof v === 'string';
-      break;
     case 'bytes':
-      ok = v instanceof Uint8Array && (length === undefined || v.length === length);
-      break;
+      return { bytes: length ?? 'any' };
     case 'u32[]':
-      ok = Array.isArray(v) && (length === undefined || v.length === length) && v.every((x) => isUint(x, MAX.u32));
-      break;
+      return { array: 'u32', length };
     case 'u64[]':
-      ok = Array.isArray(v) && (length === undefined || v.length === length) && v.every(isU64);
-      break;
+      return { array: 'u64', length };
+    default:
+      return kind;
   }
-  if (!ok) throw new StateError(`${where}: not a valid ${kind}${length === undefined ? '' : ` of length ${length}`}`);
 }
+
+/** The schema.ts description of a declaration (built once per declaration object). */
+const descriptions = new WeakMap<StateDeclaration, StateDescription>();
+export function describeState(decl: StateDeclaration): StateDescription {
+  let d = descriptions.get(decl);
+  if (!d) {
+    const fields: Record<string, FieldType> = {};
+    for (const [key, { kind, length }] of Object.entries(decl.fields)) fields[key] = fieldType(kind, length);
+    const migrate = decl.migrate;
+    d = {
+      name: decl.name,
+      version: decl.version,
+      minVersion: decl.minVersion,
+      fields,
+      migrate: migrate && ((from, record) => migrate(from, record as Record<string, FieldValue>) as StateRecord),
+    };
+    descriptions.set(decl, d);
+  }
+  return d;
+}
+
+function asStateError<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof StateFormatError && !(e instanceof StateError)) throw new StateError(e.message);
+    throw e;
+  }
+}
+
+/** States built by saveState, with the declaration they were checked against. */
+const declaredBy = new WeakMap<SavedState, StateDeclaration>();
 
 /** Builds a SavedState after checking it against the declaration (a device bug shows up at save). */
 export function saveState(decl: StateDeclaration, fields: Record<string, FieldValue>): SavedState {
-  checkState(decl, { name: decl.name, version: decl.version, fields });
-  return { name: decl.name, version: decl.version, fields };
+  const section = asStateError(() => saveSection(describeState(decl), fields as StateRecord));
+  const state: SavedState = { name: section.name, version: section.version, fields };
+  declaredBy.set(state, decl);
+  return state;
 }
 
-/** Checks a state before a device loads it: right name and version, every field and no others. */
+/**
+ * Checks a state before a device loads it: right name, a version this build loads (older ones
+ * migrated), every field and no others. Returns the fields in the current version's shape.
+ */
 export function checkState(decl: StateDeclaration, state: SavedState): Record<string, FieldValue> {
-  if (state.name !== decl.name) throw new StateError(`state '${state.name}' given to device state '${decl.name}'`);
-  if (state.version !== decl.version) {
-    throw new StateError(`${decl.name}: state version ${state.version} is not supported (expected ${decl.version})`);
+  const record = asStateError(() =>
+    loadSection(describeState(decl), { name: state.name, version: state.version, record: state.fields as StateRecord }),
+  );
+  return record as Record<string, FieldValue>;
+}
+
+/** The declaration a state was built with by saveState (a snapshot loader validates against it). */
+export function declarationOf(state: SavedState): StateDeclaration | undefined {
+  return declaredBy.get(state);
+}
+
+/**
+ * Where devices are registered (the bus, the virtio slots): a device whose state is not declared
+ * cannot be part of a machine, since a snapshot could not hold it (DESIGN.md "A device that is
+ * not in the snapshot format does not exist").
+ */
+export function requireDeclaredState(what: string, device: { saveState(): SavedState }): void {
+  let state: SavedState | undefined;
+  try {
+    state = typeof device.saveState === 'function' ? device.saveState() : undefined;
+  } catch (e) {
+    throw new StateError(`${what}: its state cannot be saved: ${(e as Error).message}`);
   }
-  for (const [key, { kind, length }] of Object.entries(decl.fields)) {
-    if (!(key in state.fields)) throw new StateError(`${decl.name}.${key}: missing`);
-    checkField(decl, key, kind, length, state.fields[key]);
+  if (!state || !declaredBy.has(state)) {
+    throw new StateError(`${what}: no declared state (saveState must build its state with saveState(declaration, fields))`);
   }
-  for (const key of Object.keys(state.fields)) {
-    if (!(key in decl.fields)) throw new StateError(`${decl.name}.${key}: not a field of this device`);
-  }
-  return state.fields;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Bus, BusOverlapError } from './bus';
-import type { AccessSize, MmioDevice } from '../devices/device';
+import { saveState, StateError, type AccessSize, type MmioDevice } from '../devices/device';
 
 function dev(name: string, size: number, log: string[] = []): MmioDevice {
   return {
@@ -9,7 +9,7 @@ function dev(name: string, size: number, log: string[] = []): MmioDevice {
     read: (off: number, s: AccessSize) => (log.push(`${name} r ${off} ${s}`), off + 1),
     write: (off: number, s: AccessSize, v: number) => void log.push(`${name} w ${off} ${s} ${v}`),
     reset: () => {},
-    saveState: () => ({ name, version: 1, fields: {} }),
+    saveState: () => saveState({ name, version: 1, fields: {} }, {}),
     loadState: () => {},
   };
 }
@@ -43,5 +43,11 @@ describe('bus', () => {
     expect(() => bus.map(0x0fff_ff00, dev('below', 0x100))).not.toThrow();
     expect(() => bus.map(-1, dev('neg', 0x10))).toThrow(RangeError);
     expect(bus.devices().map((d) => d.name)).toEqual(['below', 'uart']);
+  });
+  it('refuses a device without a declared state', () => {
+    const bus = new Bus();
+    const adhoc = { ...dev('adhoc', 0x10), saveState: () => ({ name: 'adhoc', version: 1, fields: {} }) };
+    expect(() => bus.map(0x1000, adhoc)).toThrow(StateError);
+    expect(bus.devices()).toEqual([]);
   });
 });

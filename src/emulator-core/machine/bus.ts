@@ -1,10 +1,11 @@
 // The system bus: dispatches physical accesses that leave the CPU (everything but RAM and ROM) to
 // the device whose window holds them. Windows may not overlap (a typed error at machine build
 // time, as Firecracker's bus does); RAM and ROM are reserved on it so that nothing maps over them.
+// A device without a declared state is refused (it could not be in a snapshot).
 // An access that straddles a window's end or hits no device answers nothing, which the CPU turns
 // into an access fault (as QEMU's riscv does for unassigned addresses).
 import type { MmioPort } from '../cpu/riscv/cpu';
-import type { AccessSize, MmioDevice } from '../devices/device';
+import { requireDeclaredState, type AccessSize, type MmioDevice } from '../devices/device';
 
 export class BusOverlapError extends Error {
   override readonly name = 'BusOverlapError';
@@ -30,6 +31,7 @@ export class Bus implements MmioPort {
 
   /** Maps `device` at [base, base + device.size). */
   map(base: number, device: MmioDevice): void {
+    requireDeclaredState(device.name, device);
     this.add({ name: device.name, base, end: base + device.size, device });
   }
 

@@ -16,6 +16,18 @@ export interface MachineClock extends GuestClock {
   skipTo(ticks: number): void;
   /** The VM is paused (true) or resumed (false): a wall clock does not count the pause. */
   hold?(paused: boolean): void;
+  /** For a snapshot: guest time, and under icount what it is made of (host/machine-vmstate.ts). */
+  saveState(): ClockState;
+  /** Guest time continues from a snapshot's: a wall clock from its mtime, an icount clock exactly. */
+  loadState(state: ClockState): void;
+}
+
+export interface ClockState {
+  /** mtime (10 MHz ticks) at the save. */
+  mtime: number;
+  /** Icount only: instructions retired and idle ticks skipped (0 for a wall clock). */
+  instructions: number;
+  skippedTicks: number;
 }
 
 const TICKS_PER_MS = TIMEBASE_HZ / 1000;
@@ -33,6 +45,12 @@ export class WallClock implements MachineClock {
       this.start += performance.now() - this.heldAt; // the pause never happened, for the guest
       this.heldAt = undefined;
     }
+  }
+  saveState(): ClockState {
+    return { mtime: this.mtime(), instructions: 0, skippedTicks: 0 };
+  }
+  loadState(state: ClockState): void {
+    this.start = (this.heldAt ?? performance.now()) - state.mtime / TICKS_PER_MS;
   }
   retired(): void {}
   instructionsUntil(): undefined {
@@ -60,6 +78,13 @@ export class IcountClock implements MachineClock {
   }
   retired(instructions: number): void {
     this.instructions += instructions;
+  }
+  saveState(): ClockState {
+    return { mtime: this.mtime(), instructions: this.instructions, skippedTicks: this.skippedTicks };
+  }
+  loadState(state: ClockState): void {
+    this.instructions = state.instructions;
+    this.skippedTicks = state.skippedTicks;
   }
   instructionsUntil(ticks: number): number {
     const d = ticks - this.mtime();

@@ -81,6 +81,18 @@ export class RunLoop {
     return this.held !== undefined;
   }
 
+  /** Harts asleep in WFI (part of the machine's vmstate: host/machine-vmstate.ts). */
+  wfiState(): boolean[] {
+    return [...this.inWfi];
+  }
+  setWfiState(asleep: readonly boolean[]): void {
+    if (asleep.length !== this.inWfi.length) throw new RangeError(`WFI state for ${asleep.length} harts, the machine has ${this.inWfi.length}`);
+    asleep.forEach((v, h) => (this.inWfi[h] = v));
+  }
+
+  /** Called after every slice, before Node's event loop runs (a test pauses at an exact point). */
+  onSlice: (() => void) | undefined;
+
   /** Something happened outside the guest (serial input): a sleeping loop looks again now. */
   wake(): void {
     const w = this.wakeUp;
@@ -114,6 +126,7 @@ export class RunLoop {
         if (m.clock.deterministic || now - sliceStart >= SLICE_MS) break;
       }
       m.flushSerial();
+      this.onSlice?.();
       if (exit) return exit;
       if (m.pendingReset) {
         // Reboot, then let the event loop run as after any slice (a guest that reboots in a

@@ -28,35 +28,32 @@ export interface RamCapture {
   chunks: Array<Uint8Array | undefined>;
 }
 
+const ZERO_PAGE = Buffer.alloc(PAGE_SIZE);
+
 export function captureRam(ram: Uint8Array): RamCapture {
   if (ram.length % PAGE_SIZE !== 0) throw new Error(`RAM size ${ram.length} is not a whole number of pages`);
   const pageCount = ram.length / PAGE_SIZE;
   const bitmap = new Uint8Array(Math.ceil(pageCount / 8));
-  const words = ram.byteOffset % 8 === 0
-    ? new BigUint64Array(ram.buffer, ram.byteOffset, ram.length / 8)
-    : new BigUint64Array(ram.slice().buffer);
-  const wordsPerPage = PAGE_SIZE / 8;
+  // One Buffer over RAM: page tests are memcmp against a zero page, copies are memcpy.
+  const mem = Buffer.from(ram.buffer, ram.byteOffset, ram.length);
   const chunks: Array<Uint8Array | undefined> = [];
+  const stored: number[] = [];
   for (let c = 0; c * PAGES_PER_CHUNK < pageCount; c++) {
     const first = c * PAGES_PER_CHUNK;
     const last = Math.min(pageCount, first + PAGES_PER_CHUNK);
-    const stored: number[] = [];
+    stored.length = 0;
     for (let p = first; p < last; p++) {
-      const base = p * wordsPerPage;
-      for (let w = 0; w < wordsPerPage; w++) {
-        if (words[base + w] !== 0n) {
-          stored.push(p);
-          bitmap[p >> 3]! |= 1 << (p & 7);
-          break;
-        }
+      if (!mem.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE).equals(ZERO_PAGE)) {
+        stored.push(p);
+        bitmap[p >> 3]! |= 1 << (p & 7);
       }
     }
     if (stored.length === 0) {
       chunks.push(undefined);
       continue;
     }
-    const data = new Uint8Array(stored.length * PAGE_SIZE);
-    stored.forEach((p, i) => data.set(ram.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE), i * PAGE_SIZE));
+    const data = Buffer.allocUnsafe(stored.length * PAGE_SIZE);
+    stored.forEach((p, i) => mem.copy(data, i * PAGE_SIZE, p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
     chunks.push(data);
   }
   return { pageCount, bitmap, chunks };
@@ -88,6 +85,19 @@ export async function encodeRam(capture: RamCapture): Promise<Uint8Array> {
 
 /** Restores `ram` from an encoded blob; checks everything before touching `ram`. */
 export async function decodeRam(blob: Uint8Array, ram: Uint8Array): Promise<void> {
+  (await prepareRam(blob, ram.length)).apply(ram);
+}
+
+/** A RAM image decoded and checked, ready to be written (synchronously) into guest RAM. */
+export interface PreparedRam {
+  apply(ram: Uint8Array): void;
+}
+
+/**
+ * Decodes and checks a RAM image for a RAM of `ramLength` bytes without touching any RAM: a
+ * truncated, corrupt or foreign image fails here, before the machine is changed.
+ */
+export async function prepareRam(blob: Uint8Array, ramLength: number): Promise<PreparedRam> {
   if (blob.length < HEADER) throw new StateFormatError('RAM image truncated (no header)');
   const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   if (view.getUint32(0, true) !== MAGIC) throw new StateFormatError('RAM image has a bad magic');
@@ -96,9 +106,9 @@ export async function decodeRam(blob: Uint8Array, ram: Uint8Array): Promise<void
   const pageCount = view.getUint32(12, true);
   const perChunk = view.getUint32(16, true);
   if (pageSize !== PAGE_SIZE) throw new StateFormatError(`RAM image page size ${pageSize} is not ${PAGE_SIZE}`);
-  if (pageCount * PAGE_SIZE !== ram.length) {
+  if (pageCount * PAGE_SIZE !== ramLength) {
     throw new StateFormatError(
-      `snapshot RAM is ${(pageCount * PAGE_SIZE) / 2 ** 20} MiB, this machine has ${ram.length / 2 ** 20} MiB`,
+      `snapshot RAM is ${(pageCount * PAGE_SIZE) / 2 ** 20} MiB, this machine has ${ramLength / 2 ** 20} MiB`,
     );
   }
   if (perChunk === 0 || perChunk > 1 << 20) throw new StateFormatError(`RAM image chunk size ${perChunk} is invalid`);
@@ -107,7 +117,7 @@ export async function decodeRam(blob: Uint8Array, ram: Uint8Array): Promise<void
   const bitmap = blob.subarray(HEADER, HEADER + bitmapLen);
   const isStored = (p: number) => (bitmap[p >> 3]! & (1 << (p & 7))) !== 0;
 
-  // Locate every chunk first, so that a truncated blob fails before RAM is changed.
+  // Locate every chunk first, so that a truncated blob fails before anything is inflated.
   const jobs: Array<{ pages: number[]; data: Uint8Array }> = [];
   let pos = HEADER + bitmapLen;
   for (let first = 0; first < pageCount; first += perChunk) {
@@ -133,9 +143,21 @@ export async function decodeRam(blob: Uint8Array, ram: Uint8Array): Promise<void
       return out;
     }),
   );
-  ram.fill(0);
-  jobs.forEach(({ pages }, j) => {
-    const data = inflated[j]!;
-    pages.forEach((p, i) => ram.set(data.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), p * PAGE_SIZE));
-  });
+  return {
+    apply(ram: Uint8Array): void {
+      if (ram.length !== ramLength) throw new RangeError(`RAM image prepared for ${ramLength} bytes, given ${ram.length}`);
+      const mem = Buffer.from(ram.buffer, ram.byteOffset, ram.length);
+      // Zero only the runs between stored pages (most of a fresh guest's RAM is both).
+      let zeroFrom = 0;
+      jobs.forEach(({ pages }, j) => {
+        const data = inflated[j]!;
+        pages.forEach((p, i) => {
+          if (p * PAGE_SIZE > zeroFrom) mem.fill(0, zeroFrom, p * PAGE_SIZE);
+          data.copy(mem, p * PAGE_SIZE, i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
+          zeroFrom = (p + 1) * PAGE_SIZE;
+        });
+      });
+      if (zeroFrom < ram.length) mem.fill(0, zeroFrom);
+    },
+  };
 }

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { HartVmstateAccess } from './hart-vmstate';
 import { Exit, type ExitReason, type IrqLine, type MmioPort, type PrivLevel, type RiscvCpu, type RiscvCpuOptions } from './cpu';
 
 // The project's tsconfig has no DOM/WebAssembly lib: the little of the JS API used here, typed.
@@ -54,6 +55,10 @@ interface CoreExports {
   perfCounter(i: number): number;
   resetCounters(): void;
   expandedCompressed(h: number): number;
+  mipSoftware(hart: number): bigint;
+  setMipSoftware(hart: number, v: bigint): void;
+  irqLines(hart: number): bigint;
+  clearReservation(): void;
 }
 
 /** The core's slow-path counters, in wasm/counters.ts order. */
@@ -112,7 +117,7 @@ function checkInt(name: string, v: number, min: number, max: number): void {
   if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`${name} ${v} is not an integer in ${min}..${max}`);
 }
 
-class WasmRiscvCpu implements RiscvCpu {
+class WasmRiscvCpu implements RiscvCpu, HartVmstateAccess {
   readonly harts: number;
   readonly ram: Uint8Array;
   readonly rom: Uint8Array;
@@ -220,6 +225,19 @@ class WasmRiscvCpu implements RiscvCpu {
     checkInt('half', half, 0, 0xffff);
     return this.core.expandedCompressed(half) >>> 0;
   }
+  // ---- HartVmstateAccess (hart-vmstate.ts) ----
+  mipSoftware(hart: number): bigint {
+    return u64(this.core.mipSoftware(this.hart(hart)));
+  }
+  setMipSoftware(hart: number, value: bigint): void {
+    this.core.setMipSoftware(this.hart(hart), value);
+  }
+  irqLines(hart: number): bigint {
+    return u64(this.core.irqLines(this.hart(hart)));
+  }
+  clearReservation(): void {
+    this.core.clearReservation();
+  }
   /** Slow-path counters since creation or the last reset (all harts together). */
   perfCounters(reset = false): PerfCounters {
     const out = {} as PerfCounters;
@@ -236,7 +254,7 @@ export interface RiscvCpuDiagnostics {
   expandedCompressed(half: number): number;
 }
 
-export function createRiscvCpu(opts: RiscvCpuOptions): RiscvCpu & RiscvCpuDiagnostics {
+export function createRiscvCpu(opts: RiscvCpuOptions): RiscvCpu & RiscvCpuDiagnostics & HartVmstateAccess {
   return new WasmRiscvCpu(opts);
 }
 

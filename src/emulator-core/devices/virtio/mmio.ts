@@ -4,7 +4,7 @@
 // device answers magic, version and vendor, and device id 0, which Linux skips (as on QEMU).
 // A guest that breaks the ring rules gets DEVICE_NEEDS_RESET and a config-change interrupt
 // (4.2.3.1.1 / 2.1.2), never a host exception.
-import { checkState, saveState, type AccessSize, type IrqOutput, type MmioDevice, type SavedState, type StateDeclaration } from '../device';
+import { checkState, requireDeclaredState, saveState, type AccessSize, type IrqOutput, type MmioDevice, type SavedState, type StateDeclaration } from '../device';
 import { GuestMemoryError, type GuestMemory } from '../guest-memory';
 import { extract } from '../word-access';
 import { VirtioFeature, type VirtioContext, type VirtioDevice } from './virtio-device';
@@ -115,6 +115,7 @@ export class VirtioMmio implements MmioDevice {
     /** The device behind the transport; undefined for an empty slot. */
     readonly device?: VirtioDevice,
   ) {
+    if (device) requireDeclaredState(`${name}: virtio device ${device.deviceId}`, device);
     const n = device?.queueMaxSizes.length ?? 0;
     if (n > MAX_QUEUES) throw new RangeError(`virtio device with ${n} queues (at most ${MAX_QUEUES})`);
     this.regs = Array.from({ length: n }, () => ({ num: 0, ready: false, desc: 0, driver: 0, device: 0 }));
@@ -280,6 +281,9 @@ export class VirtioMmio implements MmioDevice {
     const f = checkState(STATE, state);
     const words = f.queues as number[];
     if (words.length !== this.regs.length * QUEUE_WORDS) throw new Error(`${this.name}: saved queue count does not match the device`);
+    // The device forgets its old context (and requests of it); a running driver's is rebuilt
+    // below. Its own state (a separate section) is loaded after this one.
+    this.device?.reset();
     this.status = f.status as number;
     this.deviceFeaturesSel = f.deviceFeaturesSel as number;
     this.driverFeaturesSel = f.driverFeaturesSel as number;
@@ -300,6 +304,7 @@ export class VirtioMmio implements MmioDevice {
         this.queueAt(i)?.setPositions(w[8], w[9]);
       }
     });
+    if (this.device && this.status & Status.DriverOk && !(this.status & Status.NeedsReset)) this.device.activate(this.context());
     this.drive();
   }
 

@@ -78,7 +78,13 @@ export interface SbiPlatform {
 /** What the run loop does with the calling hart after a call. */
 export type CallOutcome = 'continue' | 'stopped' | 'suspended' | 'reset';
 
-interface Suspension {
+export interface SbiHartSnapshot {
+  state: HartStateValue;
+  timer: bigint | undefined;
+  suspension: Suspension | undefined;
+}
+
+export interface Suspension {
   retentive: boolean;
   resumeAddr: number;
   opaque: bigint;
@@ -113,6 +119,20 @@ export class SbiFirmware {
     }
     enterSupervisor(this.p.cpu, bootHart, entry, BigInt(bootHart), BigInt(fdtAddr));
     this.state[bootHart] = HartState.Started;
+  }
+
+  /** The firmware's per-hart state, for a snapshot (host/machine-vmstate.ts declares it). */
+  saveState(): SbiHartSnapshot[] {
+    return this.state.map((state, h) => ({ state, timer: this.timer[h], suspension: this.suspension[h] && { ...this.suspension[h] } }));
+  }
+  loadState(harts: readonly SbiHartSnapshot[]): void {
+    if (harts.length !== this.state.length) throw new RangeError(`SBI state for ${harts.length} harts, the machine has ${this.state.length}`);
+    harts.forEach((s, h) => {
+      if (!Object.values(HartState).includes(s.state)) throw new RangeError(`SBI hart ${h}: HSM state ${s.state} does not exist`);
+      this.state[h] = s.state;
+      this.timer[h] = s.timer;
+      this.suspension[h] = s.suspension && { ...s.suspension };
+    });
   }
 
   hartState(hart: number): HartStateValue {

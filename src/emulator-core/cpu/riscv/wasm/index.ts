@@ -8,6 +8,7 @@ import {
   setSt64, st64,
 } from './layout';
 import { MENVCFG_STCE, MSTATUS_XLEN64, PRV_M, PRV_S, PRV_U, S_INTERRUPTS } from './bits';
+import { ST_MIP } from './layout';
 import { builtinFirmware, configure, dropReservation, numHarts, setIrqChanged, setMtime } from './globals';
 import { curHart, setCurHart, tlbFlushAll, tlbFlushEveryHart, updateTlbBases } from './mmu';
 import { PMPADDR_MASK, pmpUpdateLocked } from './pmp';
@@ -235,4 +236,26 @@ export function expandedCompressed(h: u32): u32 {
 /** Every hart's TLB at once (used after the board rewrites guest memory wholesale, e.g. a restore). */
 export function flushAllTlbs(): void {
   tlbFlushEveryHart(numHarts);
+}
+
+// ---- vmstate (../hart-vmstate.ts): the hart state that the CSR interface cannot round-trip ----
+// mip reads as the OR of the software-written bits and the board's line levels; a snapshot keeps
+// them apart, or a restored line-driven bit would stick as a software one.
+
+/** mip's software-written bits (SSIP, STIP, SEIP). */
+export function mipSoftware(hart: u32): u64 {
+  return validHart(hart) ? load<u64>(hartBase(hart) + ST_MIP) : 0;
+}
+export function setMipSoftware(hart: u32, v: u64): void {
+  if (!validHart(hart) || running) return;
+  store<u64>(hartBase(hart) + ST_MIP, v & S_INTERRUPTS);
+  setIrqChanged(true);
+}
+/** The interrupt line levels the board drives (mip bit numbers). */
+export function irqLines(hart: u32): u64 {
+  return validHart(hart) ? load<u64>(hartBase(hart) + ST_IRQ_LINES) : 0;
+}
+/** Drops the LR reservation (a snapshot never carries one: an SC after a restore fails, as the spec allows). */
+export function clearReservation(): void {
+  dropReservation();
 }
