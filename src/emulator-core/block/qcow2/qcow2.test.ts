@@ -181,3 +181,44 @@ describe('backing files', () => {
     await expect(openImage(a)).rejects.toThrow(/Could not open backing file: Could not open '.*gone.qcow2': No such file or directory/);
   });
 });
+
+describe('the dirty flag and lazy refcounts', () => {
+  const dirtyOnDisk = async (file: string) => {
+    const { readFileSync } = await import('node:fs');
+    return (readFileSync(file).readBigUInt64BE(72) & 1n) === 1n;
+  };
+
+  it('lazy_refcounts: dirty while written, clean after close; refcounts stay exact', async () => {
+    const file = path.join(dir, 'lazy.qcow2');
+    await createQcow2(file, { size: 4 << 20, lazyRefcounts: true });
+    const d = (await openImage(file)) as Qcow2Driver;
+    expect(await dirtyOnDisk(file)).toBe(false);
+    await d.write(0, pattern(new Uint8Array(100_000), 3));
+    expect(await dirtyOnDisk(file)).toBe(true);
+    expect((await d.getInfo()).dirtyFlag).toBe(true);
+    await d.close();
+    expect(await dirtyOnDisk(file)).toBe(false);
+    await checkClean(file);
+  });
+
+  it('a dirty image opened read-write is repaired first (as QEMU does), then marked clean', async () => {
+    const file = path.join(dir, 'dirty.qcow2');
+    await createQcow2(file, { size: 4 << 20 });
+    const d = (await openImage(file)) as Qcow2Driver;
+    await d.write(0, pattern(new Uint8Array(65536), 4));
+    await d.close();
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const b = readFileSync(file);
+    b.writeBigUInt64BE(b.readBigUInt64BE(72) | 1n, 72); // dirty
+    b.writeUInt16BE(2, 0x20000 + 2 * 5); // and a refcount that is too high (a leak)
+    writeFileSync(file, b);
+    const ro = (await openImage(file, { readOnly: true })) as Qcow2Driver;
+    const res = await ro.exclusive((img) => checkQcow2(img, { leaks: false, errors: false }, () => {}));
+    await ro.close();
+    expect(res.leaks + res.corruptions).toBeGreaterThan(0);
+    const rw = (await openImage(file)) as Qcow2Driver;
+    await rw.close();
+    expect(await dirtyOnDisk(file)).toBe(false);
+    await checkClean(file);
+  });
+});
