@@ -98,6 +98,32 @@ describe('corrupt images', () => {
     });
   }
 
+  it.skipIf(!qemu)('refcount overflow: two references to a cluster of a 1-bit refcount image', async () => {
+    const f = path.join(dir, 'rb1.qcow2');
+    await createQcow2(f, { size: 1 << 20, refcountBits: 1 });
+    const d = (await openImage(f)) as Qcow2Driver;
+    await d.write(0, new Uint8Array(65536).fill(1));
+    await d.close();
+    // A snapshot would need refcount 2: refused, and the image is left as it was (one transaction).
+    const before = sha256(f);
+    const snap = viv(['snapshot', '-c', 's', f]);
+    expect(snap.status).toBe(1);
+    expect(snap.stderr).toMatch(/^viv img: Could not create snapshot 's': refcount overflow on cluster \d+$/m);
+    expect(sha256(f)).toBe(before);
+    // Make the second L2 entry point at the first one's cluster: check counts past 1.
+    const b = readFileSync(f);
+    const l1 = Number(b.readBigUInt64BE(40));
+    const l2 = Number(b.readBigUInt64BE(l1) & 0x00fffffffffffe00n);
+    b.copy(b, l2 + 8, l2, l2 + 8);
+    writeFileSync(f, b);
+    const ours = viv(['check', f]);
+    const theirs = qemuImg(['check', f]);
+    expect(ours.stderr).toMatch(/^ERROR: overflow cluster offset=0x[0-9a-f]+$/m);
+    expect(ours.stdout).toBe(theirs.stdout);
+    expect(ours.stderr).toBe(theirs.stderr);
+    expect(ours.status).toBe(2);
+  });
+
   it('a backing chain that loops', async () => {
     const a = path.join(dir, 'loop-a.qcow2');
     const b = path.join(dir, 'loop-b.qcow2');
