@@ -64,7 +64,7 @@ interface CoreExports {
 /** The core's slow-path counters, in wasm/counters.ts order. */
 export const perfCounterNames = [
   'fetchSlow', 'xlate', 'exception', 'interrupt', 'stop', 'mmio', 'flushAll', 'flushPage', 'loadSlow', 'storeSlow',
-  'blockDecode', 'blockStale', 'step', 'blockFlush',
+  'blockDecode', 'blockStale', 'step', 'blockFlush', 'epoch', 'blockCheck',
 ] as const;
 export type PerfCounters = Record<(typeof perfCounterNames)[number], number>;
 

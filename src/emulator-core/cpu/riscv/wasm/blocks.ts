@@ -13,7 +13,11 @@ import {
   MEM_BLOCK_HASH, MEM_RVC, OP_BYTES,
 } from './layout';
 import { OP_FIRST_ENDING, OP_ILLEGAL, decodeOp, packImm } from './decode.gen';
-import { C_BLOCK_DECODE, C_BLOCK_FLUSH, C_BLOCK_STALE, count } from './counters';
+import { C_BLOCK_CHECK, C_BLOCK_DECODE, C_BLOCK_FLUSH, C_BLOCK_STALE, count } from './counters';
+import { memEpoch, slowEvent } from './globals';
+import { tlbLookup, tlbX, xlate } from './mmu';
+import { ACC_EXEC } from './bits';
+import { markCodePage } from './codepages';
 
 /** Next free byte of the arena. */
 let arenaNext: u32 = MEM_BLOCK_ARENA;
@@ -37,14 +41,44 @@ let arenaNext: u32 = MEM_BLOCK_ARENA;
  * page the hart may execute), decoded now if needed; 0 if even its first instruction cannot be
  * part of a block (it crosses the page end: the caller runs it alone).
  */
-@inline export function blockAt(host: u32): u32 {
+@inline export function blockAt(host: u32, pc: u64): u32 {
   const e = hashEntry(host);
   if (load<u32>(e) == host) {
     const block = load<u32>(e, 4);
-    if (unchanged(block, host)) return block;
+    // A block ending with a page-crossing instruction: its upper half, through this hart's
+    // current translation of the next page, must still be what was decoded.
+    if (load<u16>(block, 14) && !tailMatches(block, pc)) return decodeBlock(e, host, pc);
+    if (load<u32>(block, 8) == memEpoch) return block;
+    count(C_BLOCK_CHECK);
+    if (unchanged(block, host)) {
+      // Its page may have been written as data since (and left marked as code no more).
+      markCodePage(host);
+      store<u32>(block, memEpoch, 8);
+      return block;
+    }
     count(C_BLOCK_STALE);
   }
-  return decodeBlock(e, host);
+  return decodeBlock(e, host, pc);
+}
+
+/** Host address of the next page's first halfword for a block at pc, or 0 (not executable/mapped). */
+function nextPageHost(pc: u64): u32 {
+  const va = (pc & ~0xfff) + 0x1000;
+  let h = tlbLookup(tlbX, va);
+  if (!h) {
+    xlate(va, 2, ACC_EXEC);
+    if (slowEvent) {
+      slowEvent = 0; // not ours to raise: the instruction is stepped and faults then
+      return 0;
+    }
+    h = tlbLookup(tlbX, va);
+  }
+  return h;
+}
+
+function tailMatches(block: u32, pc: u64): bool {
+  const h = nextPageHost(pc);
+  return h != 0 && load<u16>(h) == load<u16>(block, 12);
 }
 
 /** Fills an op record (layout.ts) for op `id` of the expanded instruction `insn`. */
@@ -61,25 +95,36 @@ export function writeOp(rec: u32, id: u32, insn: u32, offset: u32, len: u32, ind
   store<u32>(rec, insn, 12);
 }
 
-function decodeBlock(e: u32, host: u32): u32 {
+function decodeBlock(e: u32, host: u32, pc: u64): u32 {
   count(C_BLOCK_DECODE);
   if (arenaNext + BLOCK_MAX_SIZE > MEM_BLOCK_ARENA + BLOCK_ARENA_BYTES) blocksClear();
   const block = arenaNext;
   let p = host;
   let ops: u32 = 0;
   let rec = block + BLOCK_HEADER;
+  let tail: u32 = 0;
   while (ops < BLOCK_MAX_OPS) {
     const left = 0x1000 - (p & 0xfff);
     const h = <u32>load<u16>(p);
-    let insn: u32;
-    let len: u32;
+    let insn: u32 = 0;
+    let len: u32 = 0;
     if ((h & 3) != 3) {
       insn = load<u32>(MEM_RVC + (h << 2));
       len = 2;
-    } else {
-      if (left < 4) break; // crosses the page end: not part of the block
+    } else if (left >= 4) {
       insn = load<u32>(p);
       len = 4;
+    } else {
+      // Crosses into the next page: the block ends with it if that page is executable now.
+      const h2 = nextPageHost(pc);
+      if (!h2) break;
+      tail = <u32>load<u16>(h2) | 0x1_0000;
+      insn = h | ((tail & 0xffff) << 16);
+      writeOp(rec, decodeOp(insn), insn, p - host, 4, ops);
+      rec += OP_BYTES;
+      p += 2; // the snapshot covers this page's half
+      ops++;
+      break;
     }
     const id = decodeOp(insn);
     writeOp(rec, id, insn, p - host, len, ops);
@@ -93,10 +138,13 @@ function decodeBlock(e: u32, host: u32): u32 {
     return 0;
   }
   const bytes = p - host;
+  markCodePage(host);
   memory.copy(rec, host, bytes);
   store<u32>(block, host);
   store<u16>(block, <u16>ops, 4);
   store<u16>(block, <u16>bytes, 6);
+  store<u32>(block, memEpoch, 8);
+  store<u32>(block, tail, 12); // u16 upper half, u16 1 if there is one
   arenaNext = (rec + bytes + 7) & ~7;
   store<u32>(e, host);
   store<u32>(e, block, 4);

@@ -15,7 +15,9 @@ export const C_BLOCK_DECODE: u32 = 10; // blocks decoded (a miss, a collision or
 export const C_BLOCK_STALE: u32 = 11; // blocks whose bytes changed since they were decoded
 export const C_STEP: u32 = 12; // instructions run one at a time (page-crossing or uncached code)
 export const C_BLOCK_FLUSH: u32 = 13; // block cache flushes (the arena filled up)
-export const COUNTERS: u32 = 14;
+export const C_EPOCH: u32 = 14; // memory epoch moves (a write to code, a device access, a run)
+export const C_BLOCK_CHECK: u32 = 15; // block snapshot checks (the epoch moved since the last one)
+export const COUNTERS: u32 = 16;
 
 const counters = new StaticArray<u64>(COUNTERS);
 

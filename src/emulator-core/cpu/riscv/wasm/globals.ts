@@ -1,4 +1,5 @@
 // Machine-wide settings and the interpreter's scratch state that is not per hart.
+import { C_EPOCH, count } from './counters';
 
 // ---- configuration (set once by init) ----
 export let ramBase: u64 = 0x8000_0000;
@@ -91,6 +92,20 @@ export function requestStop(): void {
 export let irqChanged: bool = false;
 export function setIrqChanged(v: bool): void {
   irqChanged = v;
+}
+
+// ---- memory epoch ----
+/**
+ * Bumped whenever guest memory may have changed under the decoded blocks: every store by a hart,
+ * every device access (a device may DMA), and every run() (the board may have written RAM between
+ * slices). JavaScript is single-threaded, so nothing else can write guest memory while the core
+ * runs. A block checked against its snapshot at the current epoch needs no check again until
+ * the epoch moves (blocks.ts).
+ */
+export let memEpoch: u32 = 1;
+@inline export function memChanged(): void {
+  memEpoch++;
+  count(C_EPOCH);
 }
 
 // ---- LR/SC ----

@@ -15,6 +15,7 @@
 //                host address = u32(vaddr) + addend (mod 2^32). See mmu.ts for contexts and kinds.
 //   MEM_BLOCK_HASH, MEM_BLOCK_ARENA  the decoded-block cache (blocks.ts), shared by all harts
 //                (keyed by host address, validated against a snapshot on every entry)
+//   MEM_CODE_PAGES  a byte per 4 KiB of linear memory: the page holds decoded code (codepages.ts)
 //   MEM_ROM      the mask ROM (romSize bytes, at most ROM_MAX)
 //   MEM_RAM      guest RAM (ramSize bytes), up to the end of the memory
 
@@ -40,7 +41,8 @@ export const MEM_TLB: u32 = 0x10_0000;
 // Decoded blocks (blocks.ts): a hash table of BLOCK_HASH entries { u32 host address of the first
 // instruction (0 = empty), u32 address of the block } and an arena of BLOCK_ARENA_BYTES the
 // blocks are bump-allocated in (all dropped at once when it fills). A block is:
-//   +0  header: u32 host address, u16 ops, u16 bytes, u64 unused
+//   +0  header: u32 host address, u16 ops, u16 bytes, u32 epoch of its last check (codepages.ts),
+//       u16 upper half of a last instruction that crosses into the next page, u16 1 if it does
 //   +16 op records, OP_BYTES each
 //   then a snapshot of the `bytes` bytes it was decoded from (padded to 8)
 // An op record: u16 op id, u8 offset of the instruction in the block, u8 length (2 or 4),
@@ -59,7 +61,10 @@ export const MEM_BLOCK_HASH: u32 = (MEM_TLB + MAX_HARTS * TLB_HART_BYTES + 0xfff
 export const MEM_BLOCK_ARENA: u32 = MEM_BLOCK_HASH + BLOCK_HASH * 8;
 
 export const ROM_MAX: u32 = 0x1_0000;
-export const MEM_ROM: u32 = MEM_BLOCK_ARENA + BLOCK_ARENA_BYTES;
+/** One byte per 4 KiB of linear memory: nonzero if decoded blocks were made from that page. */
+export const MEM_CODE_PAGES: u32 = MEM_BLOCK_ARENA + BLOCK_ARENA_BYTES;
+export const CODE_PAGES_BYTES: u32 = 1 << 20;
+export const MEM_ROM: u32 = MEM_CODE_PAGES + CODE_PAGES_BYTES;
 export const MEM_RAM: u32 = (MEM_ROM + ROM_MAX + 0xf_ffff) & ~0xf_ffff;
 
 /** A tag no access matches: its low 12 bits are all ones, an aligned access's never are. */

@@ -9,6 +9,7 @@ import { accessFaultCause, tlbLookup, tlbR, tlbW, tlbX, xlate } from './mmu';
 import { isRamHost, memHost, physOk, physRead, physWrite, ramHost } from './phys';
 import { takeTrap } from './trap';
 import { npcOf, pcOf } from './op';
+import { noteWrite } from './codepages';
 import { C_FETCH_SLOW, C_LOAD_SLOW, C_STORE_SLOW, count } from './counters';
 
 /**
@@ -127,6 +128,7 @@ export function amoHost(va: u64, size: u32): u32 {
     memFault(CAUSE_STORE_ACCESS, va);
     return 0;
   }
+  noteWrite(h); // about to be written (a code page is never in the write TLB)
   return h;
 }
 

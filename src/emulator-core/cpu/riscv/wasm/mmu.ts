@@ -22,7 +22,8 @@ import {
   CAUSE_STORE_ACCESS, CAUSE_STORE_PAGE_FAULT, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_MXR, MSTATUS_SUM, PRV_M,
   PRV_S, PRV_U, PTE_A, PTE_D, PTE_PPN_MASK, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X, SATP_MODE_SV39, SATP_PPN_MASK,
 } from './bits';
-import { memFault, slowEvent, SLOW_FAULT } from './globals';
+import { SLOW_FAULT, memFault, slowEvent } from './globals';
+import { isCodePage, noteWrite } from './codepages';
 import { ramHost, romHost } from './phys';
 import { pmpAllows, pmpPerm } from './pmp';
 import { C_FLUSH_ALL, C_FLUSH_PAGE, C_XLATE, count } from './counters';
@@ -179,6 +180,7 @@ export function translate(va: u64, kind: u32, prv: u32): u64 {
       }
       pte |= need;
       store<u64>(host, pte);
+      noteWrite(host);
     }
     const off: u64 = (<u64>1 << (12 + low)) - 1;
     if (lvl) {
@@ -212,7 +214,9 @@ export function xlate(va: u64, size: u32, kind: u32): u64 {
     // AMOs use the write table too: cache only pages PMP lets us both read and write.
     if (pmpAllows(page, 4096, perm | pmpPerm(0), prv)) {
       const h = ramHost(page, 4096);
-      if (h) tlbFill(tlbW, va, h);
+      // Pages holding decoded code stay out of the write TLB: their stores take the slow path,
+      // which tells the block cache (codepages.ts).
+      if (h && !isCodePage(h)) tlbFill(tlbW, va, h);
     }
   } else if (pmpAllows(page, 4096, perm, prv)) {
     let h = ramHost(page, 4096);

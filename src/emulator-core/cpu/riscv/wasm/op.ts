@@ -14,11 +14,14 @@ export function setBlockBase(pc: u64): void {
   blockBase = pc;
 }
 
-/** The instruction's bits as fetched (16 or 32), from the snapshot of the block `rec` is in. */
+/**
+ * The instruction's bits as fetched: a 32-bit one is its own expansion; a compressed one is read
+ * from the snapshot of the block `rec` is in.
+ */
 @inline export function rawOf(rec: u32): u32 {
+  if (load<u8>(rec, 3) == 4) return load<u32>(rec, 12);
   const block = rec - BLOCK_HEADER - (<u32>load<u8>(rec, 7) << 4);
-  const at = block + BLOCK_HEADER + (<u32>load<u16>(block, 4) << 4) + <u32>load<u8>(rec, 2);
-  return load<u8>(rec, 3) == 2 ? <u32>load<u16>(at) : load<u32>(at);
+  return <u32>load<u16>(block + BLOCK_HEADER + (<u32>load<u16>(block, 4) << 4) + <u32>load<u8>(rec, 2));
 }
 @inline export function pcOf(rec: u32): u64 {
   return blockBase + <u64>load<u8>(rec, 2);

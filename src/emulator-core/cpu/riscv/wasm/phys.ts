@@ -2,7 +2,8 @@
 // WebAssembly through the board's MmioPort (imported functions). Every guest physical address is
 // range-checked here before it becomes a host address.
 import { MEM_RAM, MEM_ROM } from './layout';
-import { ramBase, ramSize, romBase, romSize, irqChanged, requestStop } from './globals';
+import { irqChanged, memChanged, ramBase, ramSize, requestStop, romBase, romSize } from './globals';
+import { noteWrite } from './codepages';
 import { C_MMIO, count } from './counters';
 
 /** value (u32) or -1 when nothing answers at paddr. paddr < 2^53 (exact as f64). */
@@ -42,6 +43,7 @@ export function memHost(pa: u64, size: u64): u32 {
 export let physOk: bool = true;
 
 function mmioRead(pa: u64, size: i32): u64 {
+  memChanged();
   count(C_MMIO);
   if (pa >= MMIO_LIMIT - 8) {
     physOk = false;
@@ -57,6 +59,7 @@ function mmioRead(pa: u64, size: i32): u64 {
 }
 
 function mmioWrite(pa: u64, size: i32, v: u32): void {
+  memChanged();
   count(C_MMIO);
   if (pa >= MMIO_LIMIT - 8 || !mmioStore(<f64>pa, size, v)) physOk = false;
   if (irqChanged) requestStop();
@@ -100,6 +103,7 @@ export function physWrite(pa: u64, size: u32, v: u64): void {
     else if (size == 4) store<u32>(h, <u32>v);
     else if (size == 2) store<u16>(h, <u16>v);
     else store<u8>(h, <u8>v);
+    noteWrite(h);
     return;
   }
   if (romHost(pa, size)) return;

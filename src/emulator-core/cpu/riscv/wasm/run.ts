@@ -7,7 +7,7 @@
 // to its sequential successor (a taken trap, STOP) ends it early.
 import { BLOCK_HEADER, MEM_RVC, MEM_STATE, MEM_STEP, OP_BYTES, ST_PC, ST_X, setSt64, st64 } from './layout';
 import {
-  EXIT_BUDGET, EXIT_NONE, STOP, budgetLeft, excCause, excTval, exitReason, irqChanged, resumePc, sliceBudget,
+  EXIT_BUDGET, EXIT_NONE, STOP, budgetLeft, memChanged, excCause, excTval, exitReason, irqChanged, resumePc, sliceBudget,
   slowEvent,
 } from './globals';
 import { fetchHost, fetchPage, fetchSlow } from './mem';
@@ -46,6 +46,7 @@ function step(insn: u32, pc: u64): u64 {
 /** Runs the active hart for at most `budget` instructions; returns the exit reason. */
 export function runSlice(budget: i32): i32 {
   exitReason = EXIT_NONE;
+  memChanged();
   sliceBudget = budget;
   budgetLeft = budget;
   irqChanged = false;
@@ -89,7 +90,7 @@ export function runSlice(budget: i32): i32 {
         continue;
       }
     }
-    const block = blockAt(codeHost + <u32>off);
+    const block = blockAt(codeHost + <u32>off, pc);
     if (!block) {
       // The instruction crosses into the next page: fetched in two halves.
       const insn = fetchSlow(pc);
