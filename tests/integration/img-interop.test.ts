@@ -193,6 +193,24 @@ describe.skipIf(!qemu)('interop with qemu-img 7.2', () => {
     expect(qemuImg(['compare', '-f', 'qcow2', '-F', 'raw', v, src]).stdout).toBe('Images are identical.\n');
   });
 
+  it('persistent bitmaps (made by qemu-img bitmap): info and check as qemu-img; after a viv write they are kept, marked in use', async () => {
+    const file = f('bitmaps.qcow2');
+    expect(qemuImg(['create', '-q', '-f', 'qcow2', file, '64M']).status).toBe(0);
+    expect(qemuImg(['bitmap', '--add', file, 'b0']).status).toBe(0);
+    expect(qemuImg(['bitmap', '--add', '-g', '128k', file, 'b1']).status).toBe(0);
+    expect(qemuIo(['-c', 'write -P 1 0 1M', file]).status).toBe(0);
+    for (const args of [['info', file], ['info', '--output=json', file], ['check', file]]) {
+      expect(viv(args).stdout, args.join(' ')).toBe(qemuImg(args).stdout);
+    }
+    const d = (await openImage(file)) as Qcow2Driver;
+    await d.write(5 << 20, new Uint8Array(70_000).fill(9));
+    await d.close();
+    qemuCheckClean(file);
+    const info = JSON.parse(qemuImg(['info', '--output=json', file]).stdout);
+    expect(info['format-specific'].data.bitmaps.map((b: { flags: string[] }) => b.flags)).toEqual([['in-use', 'auto'], ['in-use']]);
+    expect(viv(['info', '--output=json', file]).stdout).toBe(qemuImg(['info', '--output=json', file]).stdout);
+  });
+
   it('viv img info --output=json equals qemu-img info on every field, for every image made here', () => {
     const files = readdirQcow2(dir);
     expect(files.length).toBeGreaterThan(10);

@@ -10,6 +10,7 @@ import {
   L1E_RESERVED_LO, L2E_COPIED_HI, L2E_STD_RESERVED_HI, L2E_STD_RESERVED_LO, loOf, makeEntry, put64, setRefcount,
 } from './entries';
 import type { Qcow2Image } from './image';
+import { BME_OFFSET_MASK, loadBitmapDirectory } from './bitmaps';
 
 export interface CheckResult {
   corruptions: number;
@@ -232,9 +233,42 @@ async function calculateRefcounts(p: Pass, withRefcountStructure = true): Promis
     await checkL1(p, sn.l1TableOffset, sn.l1Size, false);
   }
   incRefs(p, h.snapshotsOffset, img.snapshotTableSize);
-  if (!withRefcountStructure) return;
+  if (!withRefcountStructure) {
+    await bitmapRefs(p);
+    return;
+  }
   incRefs(p, h.refcountTableOffset, img.reftableEntries * 8);
+  await bitmapRefs(p);
   await checkRefblocks(p);
+}
+
+/** The bitmap directory, each bitmap table and its data clusters (qcow2_check_bitmaps_refcounts). */
+async function bitmapRefs(p: Pass): Promise<void> {
+  const img = p.img;
+  let dir;
+  try {
+    dir = await loadBitmapDirectory(img.file, img.header);
+  } catch {
+    p.res.corruptions++;
+    return;
+  }
+  if (!dir) return;
+  incRefs(p, dir.offset, dir.size);
+  for (const bm of dir.bitmaps) {
+    incRefs(p, bm.tableOffset, bm.tableSize * 8);
+    const table = new Uint8Array(bm.tableSize * 8);
+    await img.file.read(table, bm.tableOffset);
+    const v = new DataView(table.buffer);
+    for (let i = 0; i < bm.tableSize; i++) {
+      const e = v.getBigUint64(i * 8);
+      const off = Number(e & BME_OFFSET_MASK);
+      if ((e & ~BME_OFFSET_MASK & ~1n) !== 0n || off % img.clusterSize !== 0 || (off !== 0 && e & 1n)) {
+        p.res.corruptions++;
+        continue;
+      }
+      if (off) incRefs(p, off, img.clusterSize);
+    }
+  }
 }
 
 async function checkRefblocks(p: Pass): Promise<void> {

@@ -11,10 +11,11 @@ import { Qcow2Image, type Qcow2OpenOptions } from './image';
 import { decodeL2, l2ForWrite } from './l2';
 import { blockStatusAt, discardAt, readAt, releaseEntry, writeAt, writeZeroesAt, type DeferredRead, type Layer } from './rw';
 import { isCorrupt } from './header';
+import { loadBitmapDirectory, markBitmapsInUse } from './bitmaps';
 import { resizeQcow2 } from './resize';
 import { applySnapshot, createSnapshot, deleteSnapshot, readSnapshotVmState, type NewSnapshot } from './snapshots';
 import type { Snapshot } from './snapshot-table';
-import { INCOMPAT_CORRUPT } from './constants';
+import { AUTOCLEAR_BITMAPS, INCOMPAT_CORRUPT } from './constants';
 
 export interface Qcow2DriverOptions extends Qcow2OpenOptions {
   faults?: IoFaults;
@@ -74,9 +75,17 @@ export class Qcow2Driver implements BlockDriver {
       await repairDirtyImage(img);
     }
     if (img.header.version === 3 && img.header.autoclearFeatures !== 0n) {
-      img.header = { ...img.header, autoclearFeatures: 0n };
-      await img.writeHeader();
-      await img.file.datasync();
+      // Bitmaps we understand stay, marked in use (we will not keep them up to date); any other
+      // autoclear feature, or a directory we cannot read, loses its bit (qcow2.txt: a program
+      // that does not maintain an autoclear feature clears it before writing).
+      const dir = await loadBitmapDirectory(img.file, img.header).catch(() => null);
+      if (dir) await markBitmapsInUse(img.file, dir);
+      const keep = dir ? AUTOCLEAR_BITMAPS : 0n;
+      if ((img.header.autoclearFeatures & ~keep) !== 0n) {
+        img.header = { ...img.header, autoclearFeatures: img.header.autoclearFeatures & keep };
+        await img.writeHeader();
+        await img.file.datasync();
+      }
     }
   }
 
@@ -338,6 +347,14 @@ export class Qcow2Driver implements BlockDriver {
         }
         : { type: 'qcow2', compat: '0.10', compressionType: 'zlib', refcountBits: 16 },
     };
+    const bitmaps = await loadBitmapDirectory(img.file, h).catch(() => null);
+    if (bitmaps && info.formatSpecific) {
+      info.formatSpecific.bitmaps = bitmaps.bitmaps.map((b) => ({
+        name: b.name,
+        granularity: 2 ** b.granularityBits,
+        flags: [...(b.inUse ? ['in-use'] : []), ...(b.auto ? ['auto'] : [])],
+      }));
+    }
     if (h.backingFile !== null) {
       info.backingFilename = h.backingFile;
       info.fullBackingFilename = this.fullBackingFilename ?? h.backingFile;
