@@ -16,6 +16,8 @@ export interface DriveSpec {
   cache: DriveCache;
   snapshot: boolean;
   serial?: string;
+  /** node-name: what QMP's block and snapshot commands call the drive's format node. */
+  nodeName?: string;
   /** What the option said, for messages ("-drive file=a.qcow2,if=virtio: ..."). */
   option: string;
 }
@@ -35,7 +37,7 @@ export class DriveOptionError extends Error {
 export const emptyDriveConfig = (): DriveConfig => ({ drives: [], blkDevices: [], snapshotAll: false });
 
 const CACHE_MODES: DriveCache[] = ['writeback', 'writethrough', 'unsafe', 'none', 'directsync'];
-const DRIVE_KEYS = ['file', 'format', 'if', 'id', 'readonly', 'read-only', 'cache', 'snapshot', 'serial', 'media', 'discard'];
+const DRIVE_KEYS = ['file', 'format', 'if', 'id', 'node-name', 'readonly', 'read-only', 'cache', 'snapshot', 'serial', 'media', 'discard'];
 
 function onOff(where: string, key: string, v: string): boolean {
   if (v === 'on' || v === 'yes' || v === 'true') return true;
@@ -71,6 +73,9 @@ export function addDrive(cfg: DriveConfig, value: string): void {
   const id = kv.get('id');
   if (id !== undefined && !/^[A-Za-z][A-Za-z0-9_.-]*$/.test(id)) throw new DriveOptionError(`${where}: Parameter 'id' expects an identifier`);
   if (id !== undefined && cfg.drives.some((d) => d.id === id)) throw new DriveOptionError(`${where}: Duplicate ID '${id}' for drive`);
+  const nodeName = kv.get('node-name');
+  if (nodeName !== undefined && !/^[A-Za-z][A-Za-z0-9_.-]*$/.test(nodeName)) throw new DriveOptionError(`${where}: Invalid node-name: '${nodeName}'`);
+  if (nodeName !== undefined && cfg.drives.some((d) => d.nodeName === nodeName)) throw new DriveOptionError(`${where}: Duplicate nodes with node-name='${nodeName}'`);
   const readOnly = onOff(where, 'readonly', kv.get('readonly') ?? kv.get('read-only') ?? 'off');
   cfg.drives.push({
     file,
@@ -81,6 +86,7 @@ export function addDrive(cfg: DriveConfig, value: string): void {
     cache,
     snapshot: onOff(where, 'snapshot', kv.get('snapshot') ?? 'off'),
     serial: kv.get('serial'),
+    nodeName: kv.get('node-name'),
     option: where,
   });
 }

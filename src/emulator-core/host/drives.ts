@@ -83,6 +83,11 @@ export async function openDrives(cfg: DriveConfig, wake: () => void): Promise<Op
   return opened;
 }
 
+/** The open drives behind `devices` (the machine's virtio devices), in the devices' order. */
+export function openDrivesOf(devices: readonly unknown[]): OpenDrive[] {
+  return devices.filter((d): d is VirtioBlk => d instanceof VirtioBlk).map((d) => openedBy.get(d)).filter((d) => d !== undefined);
+}
+
 /**
  * Finishes the drives among `devices` (the machine's virtio devices) at exit: waits for their
  * requests, flushes, closes, removes snapshot overlays.

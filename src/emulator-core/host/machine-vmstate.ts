@@ -166,6 +166,23 @@ export async function drainBlockRequests(m: VirtMachine): Promise<void> {
  * machine is then as it was.
  */
 export async function restoreMachine(m: VirtMachine, loop: RunLoop, blob: Uint8Array): Promise<{ vmClockNs: bigint }> {
+  const r = await prepareRestore(m, loop, blob);
+  r.apply().finish();
+  return { vmClockNs: r.vmClockNs };
+}
+
+/** A vmstate decoded and checked against this machine, ready to apply (nothing changed yet). */
+export interface PreparedRestore {
+  vmClockNs: bigint;
+  /**
+   * Applies the CPU, board and device state (synchronously); throws StateFormatError with the
+   * machine rolled back. Then `finish` writes RAM, or `undo` puts the old state back (the caller
+   * could not revert the disks).
+   */
+  apply(): { finish(): void; undo(): void };
+}
+
+export async function prepareRestore(m: VirtMachine, loop: RunLoop, blob: Uint8Array): Promise<PreparedRestore> {
   const state = decodeVmState(blob);
   const all = parts(m, loop);
   const here: MachineFingerprint = { machine: 'riscv-virt', harts: m.config.harts, ramSize: m.config.ramSize, sections: all.map((p) => p.save().name) };
@@ -177,13 +194,18 @@ export async function restoreMachine(m: VirtMachine, loop: RunLoop, blob: Uint8A
     return 'check' in d ? d.check(s) : loadSection(d, s);
   });
   const ram = await prepareRam(state.ram, m.cpu.ram.length);
-  const backup = all.map((p) => p.save().record);
-  try {
-    all.forEach((p, i) => p.load(records[i]!));
-  } catch (e) {
-    all.forEach((p, i) => p.load(backup[i]!));
-    throw e instanceof StateFormatError ? e : new StateFormatError((e as Error).message);
-  }
-  ram.apply(m.cpu.ram);
-  return { vmClockNs: state.vmClockNs };
+  return {
+    vmClockNs: state.vmClockNs,
+    apply: () => {
+      const backup = all.map((p) => p.save().record);
+      const undo = () => all.forEach((p, i) => p.load(backup[i]!));
+      try {
+        all.forEach((p, i) => p.load(records[i]!));
+      } catch (e) {
+        undo();
+        throw e instanceof StateFormatError ? e : new StateFormatError((e as Error).message);
+      }
+      return { finish: () => ram.apply(m.cpu.ram), undo };
+    },
+  };
 }

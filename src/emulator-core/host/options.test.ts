@@ -44,6 +44,11 @@ describe('viv run options (QEMU syntax)', () => {
     expect(parseRunArgs(args('-no-reboot -display none')).noReboot).toBe(true);
     expect(parseRunArgs(args('-nic none')).smp).toBe(1);
     expect(parseRunArgs(args('-serial null')).serial).toEqual({ kind: 'null' });
+    expect(parseRunArgs(args('-loadvm s1')).loadvm).toBe('s1');
+    // -monitor stdio takes the terminal: the serial line goes nowhere unless given (QEMU's default vc).
+    expect(parseRunArgs(args('-monitor stdio'))).toMatchObject({ monitor: 'stdio', serial: { kind: 'null' } });
+    expect(parseRunArgs(args('-monitor stdio -serial unix:/s,server=on,wait=off')).serial.kind).toBe('unix');
+    expect(parseRunArgs(args('-monitor none')).monitor).toBeUndefined();
     expect(parseRunArgs(args('-nographic -serial unix:/run/s.sock,server=on,wait=off')).serial).toEqual({ kind: 'unix', path: '/run/s.sock', server: true, wait: false });
     expect(parseRunArgs(args('-serial unix:/run/s,,x.sock,server,nowait')).serial).toEqual({ kind: 'unix', path: '/run/s,x.sock', server: true, wait: false });
     expect(parseRunArgs(args('-serial tcp::4444,server=on,wait=off')).serial).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 4444, server: true, wait: false });
@@ -51,7 +56,10 @@ describe('viv run options (QEMU syntax)', () => {
 
   const refused: [string, RegExp][] = [
     ['-foo', /^-foo: invalid option$/],
-    ['-loadvm s1', /^-loadvm: not implemented yet$/],
+    ['-loadvm', /^-loadvm: requires an argument$/],
+    ['-monitor vc', /^-monitor: 'vc' is not supported/],
+    ['-nographic -monitor stdio', /^cannot use stdio by multiple character devices$/],
+    ['-serial stdio -monitor stdio', /^-serial stdio: cannot use stdio by multiple character devices$/],
     ['-S', /^-S: not implemented yet$/],
     ['-m', /^-m: requires an argument$/],
     ['-m 0', /^-m: 0 is not a non-zero multiple of 4 KiB$/],

@@ -50,6 +50,10 @@ export interface RunConfig {
   net: NetConfig;
   /** -drive, -snapshot and -device virtio-blk-device (drive-options.ts). */
   drives: DriveConfig;
+  /** -loadvm TAG: start from this snapshot (host/vm-snapshots.ts). */
+  loadvm?: string;
+  /** -monitor stdio: the human monitor on stdin/stdout (host/monitor-stdio.ts). */
+  monitor?: 'stdio';
 }
 
 export class OptionError extends Error {
@@ -81,7 +85,7 @@ interface OptionSpec {
 
 /** Options QEMU has that we do not implement yet: refused by name, not as unknown. */
 const NOT_IMPLEMENTED = [
-  'net', 'monitor', 'loadvm', 'S', 's', 'gdb',
+  'net', 'S', 's', 'gdb',
   'cpu', 'accel', 'rtc', 'chardev', 'object', 'global', 'name', 'dtb', 'boot', 'fw_cfg',
   'daemonize', 'pidfile', 'd', 'D', 'trace', 'smbios', 'numa', 'usb', 'usbdevice', 'audiodev',
   'blockdev', 'fsdev', 'virtfs', 'incoming', 'overcommit', 'mem-path', 'mem-prealloc', 'k',
@@ -250,6 +254,15 @@ const OPTIONS: Record<string, OptionSpec> = {
     },
   },
   'no-reboot': { arg: false, apply: (c) => void (c.noReboot = true) },
+  loadvm: { arg: true, apply: (c, v) => void (c.loadvm = nonEmpty('loadvm', v)) },
+  monitor: {
+    arg: true,
+    apply: (c, v) => {
+      if (v === 'none' || v === 'null') return;
+      if (v !== 'stdio') throw new OptionError(`-monitor: '${v}' is not supported (stdio or none; QMP has -qmp)`);
+      c.monitor = 'stdio';
+    },
+  },
   vnc: { arg: true, apply: (c, v) => displayOption(() => setVnc(c.graphics, v)) },
   // Networking (net-options.ts): backends, NICs, and both at once.
   netdev: { arg: true, apply: (c, v) => netOption(() => addNetdev(c.net, v)) },
@@ -332,8 +345,15 @@ export function parseRunArgs(argv: readonly string[]): RunConfig {
   }
   // -nographic: the serial line (muxed with the monitor escape) on stdio, no display (QEMU's meaning).
   if (c.nographic) {
+    // QEMU refuses a second stdio user the same way (-nographic -monitor stdio).
+    if (!c.serialGiven && c.monitor === 'stdio') throw new OptionError('cannot use stdio by multiple character devices');
     if (!c.serialGiven) c.serial = { kind: 'stdio', mux: true };
     c.display = 'none';
+  }
+  if (c.monitor === 'stdio') {
+    // The monitor takes stdio: the serial line goes nowhere unless given (QEMU's default vc).
+    if (!c.serialGiven) c.serial = { kind: 'null' };
+    else if (c.serial.kind === 'stdio') throw new OptionError('-serial stdio: cannot use stdio by multiple character devices');
   }
   netOption(() => finishNetConfig(c.net, VIRTIO_SLOTS));
   driveOption(() => finishDriveConfig(c.drives));

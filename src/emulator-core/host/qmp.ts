@@ -9,7 +9,9 @@ import { emitShutdown, registerMachineCommands } from '../monitor/qmp/commands';
 import { registerDisplayCommands, type DisplayControl } from '../monitor/qmp/display-commands';
 import { listenQmp } from '../monitor/qmp/listen';
 import { QmpServer } from '../monitor/qmp/server';
+import { registerSnapshotCommands } from '../monitor/qmp/snapshot-commands';
 import type { QmpSpec } from './options';
+import type { VmMonitor } from './vm-monitor';
 
 export interface HostQmp {
   /** The run ended: tell the clients why (QEMU sends SHUTDOWN before it exits). */
@@ -17,7 +19,7 @@ export interface HostQmp {
   close(): Promise<void>;
 }
 
-export async function startQmp(spec: QmpSpec, machine: VirtMachine, loop: RunLoop, quit: () => void, display?: DisplayControl): Promise<HostQmp> {
+export async function startQmp(spec: QmpSpec, machine: VirtMachine, loop: RunLoop, quit: () => void, display?: DisplayControl, monitor?: VmMonitor): Promise<HostQmp> {
   const qmp = new QmpServer();
   let ended = false;
   let quitByQmp = false;
@@ -38,6 +40,11 @@ export async function startQmp(spec: QmpSpec, machine: VirtMachine, loop: RunLoo
     },
   });
   if (display) registerDisplayCommands(qmp, display);
+  // savevm/loadvm/delvm, snapshot-* jobs, human-monitor-command, query-block (vm-monitor.ts).
+  if (monitor) {
+    registerSnapshotCommands(qmp, monitor.control, monitor.hmp, () => monitor.blockViews());
+    monitor.emit = (event, data) => qmp.emit(event, data);
+  }
   const server = await listenQmp(qmp, spec);
   const clients = new Set<net.Socket>();
   server.on('connection', (socket: net.Socket) => {

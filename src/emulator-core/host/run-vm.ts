@@ -13,6 +13,8 @@ import { startQmp, type HostQmp } from './qmp';
 import { closeNetworks } from './networks';
 import { closeDrives } from './drives';
 import { startDisplay, type RunningDisplay } from './display-devices';
+import { VmMonitor } from './vm-monitor';
+import { openStdioMonitor } from './monitor-stdio';
 
 export interface RunVmEnv {
   /** One-line diagnostics (defaults to stderr, prefixed `viv run: `). */
@@ -70,6 +72,19 @@ export async function runVm(argv: readonly string[], env: RunVmEnv = defaultEnv)
     quit,
   });
   line.serial = serial;
+  // Snapshots (savevm/loadvm, QMP jobs, HMP): -loadvm starts the machine from one.
+  const vmMonitor = new VmMonitor(machine, loop, quit);
+  if (config.loadvm !== undefined) {
+    try {
+      await vmMonitor.snapshots.load(config.loadvm);
+    } catch (e) {
+      env.error(`-loadvm ${config.loadvm}: ${(e as Error).message}`);
+      serial.close();
+      await closeNetworks(machine.virtio.map((slot) => slot.device));
+      await closeDrives(machine.virtio.map((slot) => slot.device));
+      return 1;
+    }
+  }
   // -vnc: the display devices' screen and input, served while the machine runs.
   let display: RunningDisplay;
   try {
@@ -83,7 +98,7 @@ export async function runVm(argv: readonly string[], env: RunVmEnv = defaultEnv)
   let qmp: HostQmp | undefined;
   if (config.qmp) {
     try {
-      qmp = await startQmp(config.qmp, machine, loop, quit, display.control);
+      qmp = await startQmp(config.qmp, machine, loop, quit, display.control, vmMonitor);
     } catch (e) {
       env.error((e as Error).message);
       serial.close();
@@ -92,6 +107,7 @@ export async function runVm(argv: readonly string[], env: RunVmEnv = defaultEnv)
       return 1;
     }
   }
+  const stdioMonitor = config.monitor === 'stdio' ? openStdioMonitor(vmMonitor.hmp) : undefined;
   const onSignal = () => quit();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -110,6 +126,7 @@ export async function runVm(argv: readonly string[], env: RunVmEnv = defaultEnv)
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
     serial.close();
+    stdioMonitor?.close();
     await qmp?.close();
     await display.close();
     await closeNetworks(machine.virtio.map((slot) => slot.device));
