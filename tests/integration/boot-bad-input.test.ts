@@ -24,7 +24,7 @@ writeFileSync(empty, '');
 
 const cases: [string, string[], RegExp][] = [
   ['an unknown option', ['-frobnicate'], /^viv run: -frobnicate: invalid option$/],
-  ['an option we do not implement yet', ['-drive', 'file=x.qcow2'], /^viv run: -drive: not implemented yet$/],
+  ['an option we do not implement yet', ['-spice', 'port=5930'], /^viv run: -spice: not implemented yet$/],
   ['a missing kernel', ['-kernel', path.join(dir, 'nope')], /^viv run: could not load kernel '.*nope': No such file or directory$/],
   ['an empty kernel', ['-kernel', empty], /^viv run: could not load kernel '.*empty': the file is empty$/],
   ['a truncated ELF kernel', ['-kernel', truncatedElf], /^viv run: kernel '.*truncated\.elf': truncated ELF header$/],
