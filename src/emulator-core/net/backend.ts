@@ -24,6 +24,12 @@ export interface NetBackend {
    * a NIC may tell the guest not to verify them (virtio-net's DATA_VALID).
    */
   readonly framesHaveValidChecksums?: boolean;
+  /**
+   * The backend takes TCP/IPv4 frames larger than the MTU as they are (a guest's TSO
+   * super-segments, up to a 64 KiB datagram), so a NIC may offer TSO without cutting them: the
+   * user-mode stack terminates TCP itself and never needs them cut.
+   */
+  readonly acceptsTcpGso?: boolean;
   close(): Promise<void>;
 }
 

@@ -47,6 +47,7 @@ export function capture(backend: NetBackend, pcap: PcapWriter): NetBackend {
       return backend.counters;
     },
     framesHaveValidChecksums: backend.framesHaveValidChecksums,
+    acceptsTcpGso: backend.acceptsTcpGso,
     start: () => backend.start(),
     send(frame) {
       pcap.record(frame);

@@ -48,6 +48,8 @@ export class UserNetwork implements NetBackend, StackContext {
   readonly counters = new NetCounters();
   /** Every frame the stack sends it built itself, checksums included. */
   readonly framesHaveValidChecksums = true;
+  /** TCP terminates here: a guest's 64 KiB TSO segment is just a segment with more data. */
+  readonly acceptsTcpGso = true;
   private readonly txq: TxQueue;
   private readonly arp = new ArpTable();
   private readonly pendingArp = new Map<Ipv4, { frames: Uint8Array[]; since: number }>();

@@ -158,6 +158,50 @@ describe('virtio-net', () => {
     expect(s.mem.read16(TXQ.device + 2)).toBe(4); // every buffer went back
   });
 
+  it('offers HOST_TSO4 only for a backend that takes 64 KiB TCP segments, and passes them whole', () => {
+    const s = setup([(1 << 0) | (1 << 5) | (1 << 11) | (1 << 16), 1]);
+    s.w(Reg.DeviceFeaturesSel, 0);
+    expect((s.r(Reg.DeviceFeatures) >>> 11) & 1).toBe(0); // FakeBackend does not accept GSO
+    const gsoBackend = Object.assign(new FakeBackend(), { acceptsTcpGso: true });
+    expect((new VirtioNet(gsoBackend, MAC).features >> NetFeature.HostTso4) & 1n).toBe(1n);
+  });
+
+  it('takes a TSO super-segment (gso TCPV4) when negotiated, completing its checksum', () => {
+    const mem = new GuestMemory(BASE, new Uint8Array(0x40000));
+    const backend = Object.assign(new FakeBackend(), { acceptsTcpGso: true });
+    const dev = new VirtioNet(backend, MAC);
+    const t = new VirtioMmio('virtio-mmio@10008000', mem, () => {}, dev);
+    const s = { mem, backend, dev, t, w: (r: number, v: number) => t.write(r, 4, v), r: (r: number) => t.read(r, 4), irq: [], wakes: () => 0, rxAvail: 0, txAvail: 0, rxDesc: 0, txDesc: 0 };
+    s.w(Reg.Status, Status.Acknowledge | Status.Driver);
+    s.w(Reg.DriverFeaturesSel, 0);
+    s.w(Reg.DriverFeatures, (1 << 0) | (1 << 5) | (1 << 11));
+    s.w(Reg.DriverFeaturesSel, 1);
+    s.w(Reg.DriverFeatures, 1);
+    s.w(Reg.Status, Status.Acknowledge | Status.Driver | Status.FeaturesOk);
+    for (const [i, q] of [RXQ, TXQ].entries()) {
+      s.w(Reg.QueueSel, i);
+      s.w(Reg.QueueNum, 8);
+      s.w(Reg.QueueDescLow, q.desc);
+      s.w(Reg.QueueDriverLow, q.driver);
+      s.w(Reg.QueueDeviceLow, q.device);
+      s.w(Reg.QueueReady, 1);
+    }
+    s.w(Reg.Status, Status.Acknowledge | Status.Driver | Status.FeaturesOk | Status.DriverOk);
+    const big = udpFrame(ip('10.0.2.2'), 1, 2, new Uint8Array(3000)); // any payload: the device only checksums
+    const hdr = new Uint8Array(NET_HDR_LEN);
+    hdr[0] = 1;
+    hdr[1] = 1; // TCPV4
+    hdr[6] = 34;
+    hdr[8] = 6;
+    sendTx(s as unknown as S, hdr, big);
+    expect(backend.sent).toHaveLength(1);
+    expect(backend.sent[0]!.length).toBe(big.length);
+    const ecn = hdr.slice();
+    ecn[1] = 0x81; // TCPV4 | ECN, not offered
+    sendTx(s as unknown as S, ecn, big);
+    expect(backend.sent).toHaveLength(1);
+  });
+
   it('refuses NEEDS_CSUM from a driver that did not negotiate CSUM', () => {
     const s = setup([(1 << 5) | (1 << 16), 1]);
     const hdr = new Uint8Array(NET_HDR_LEN);
