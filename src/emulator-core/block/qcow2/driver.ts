@@ -373,6 +373,7 @@ export class Qcow2Driver implements BlockDriver {
           if (this.wroteSinceOpen && this.image.lazyRefcounts) await this.image.setDirty(false);
         }
       } finally {
+        await this.image.drainReads(); // a read still copying data must finish before the file goes
         await this.image.file.close();
         await this.layer.backing?.close();
       }
