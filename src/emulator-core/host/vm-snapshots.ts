@@ -129,10 +129,14 @@ export class VmSnapshots {
     }
     return this.exclusive('save the VM', async () => {
       const t0 = performance.now();
+      const phase = phases('savevm');
       await drainBlockRequests(this.m);
       for (const t of targets) await t.driver.flush();
+      phase('drain+flush');
       const capture = captureMachine(this.m, this.loop);
+      phase('capture');
       const vmState = await encodeCapture(capture);
+      phase('encode');
       if (opts.overwrite) {
         for (const t of targets) if (t.driver.listSnapshots().some((s) => s.name === name)) await t.driver.deleteSnapshot(name);
       }
@@ -153,6 +157,7 @@ export class VmSnapshots {
         for (const t of done) await t.driver.deleteSnapshot(name).catch(() => undefined);
         throw new SnapshotError(`Error while creating snapshot on '${done.length < targets.length ? [vmDrive, ...targets][done.length]!.device : vmDrive.device}': ${(e as Error).message}`);
       }
+      phase('snapshot');
       const total = performance.now() - t0;
       this.lastTiming = { pausedMs: total, totalMs: total, vmStateBytes: vmState.length };
       return saved!;
@@ -173,11 +178,14 @@ export class VmSnapshots {
     if (sn.vmStateSize === 0) throw new SnapshotError('This is a disk-only snapshot. Revert to it  offline using qemu-img');
     await this.exclusive('load the VM', async () => {
       const t0 = performance.now();
+      const phase = phases('loadvm');
       await drainBlockRequests(this.m);
       const blob = await vmDrive.driver.readSnapshotVmState(sn.id);
+      phase('read');
       let restore;
       try {
         restore = await prepareRestore(this.m, this.loop, blob);
+        phase('decode');
       } catch (e) {
         throw new SnapshotError(`Error while loading VM state of snapshot '${sn.name}': ${(e as Error).message}`);
       }
@@ -193,7 +201,9 @@ export class VmSnapshots {
         applied.undo();
         throw new SnapshotError(`Could not revert the disks to snapshot '${sn.name}': ${(e as Error).message}`);
       }
+      phase('revert disks');
       applied.finish();
+      phase('apply');
       const total = performance.now() - t0;
       this.lastTiming = { pausedMs: total, totalMs: total, vmStateBytes: blob.length };
     });
@@ -240,3 +250,14 @@ export class VmSnapshots {
 }
 
 const p2 = (n: number) => String(n).padStart(2, '0');
+
+/** VIV_SNAPSHOT_STATS=1: each phase's time on stderr (what the bench looks at). */
+function phases(what: string): (name: string) => void {
+  if (!process.env.VIV_SNAPSHOT_STATS) return () => {};
+  let t = performance.now();
+  return (name) => {
+    const now = performance.now();
+    process.stderr.write(`viv run: ${what}: ${name} ${(now - t).toFixed(1)} ms\n`);
+    t = now;
+  };
+}

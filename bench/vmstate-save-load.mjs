@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+// savevm / loadvm of a 512 MiB guest after boot, viv vs qemu-system-riscv64, in one run: the
+// shared guest boots to its shell on each (same -m/-smp/kernel/initrd, a fresh QCOW2 disk, QEMU
+// with modern virtio-mmio), then HMP savevm and loadvm go over QMP (human-monitor-command) a few
+// times; each is timed from the command to its reply (the VM is stopped for all of it on both).
+// Prints the times, the vm state sizes and the ratios viv/QEMU; targets: save < 1 s, load < 0.5 s,
+// no slower than QEMU. Results also go to bench/results/vmstate-<date>.json (gitignored).
+// Options: --mem SIZE (default 512M)  --smp N (default 1)  --reps N (default 3)  --only viv,qemu
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const repo = path.resolve(import.meta.dirname, '..');
+const guest = path.resolve(repo, '../shared/guests/riscv64');
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const mem = arg('mem', '512M');
+const smp = arg('smp', '1');
+const reps = Number(arg('reps', '3'));
+const only = new Set(arg('only', 'viv,qemu').split(','));
+const vivBin = process.env.VIV_BIN ?? path.join(repo, 'bin/viv.mjs');
+const dir = mkdtempSync(path.join(tmpdir(), 'viv-bench-vmstate-'));
+
+function qmpClient(sock) {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const attempt = () => {
+      const s = connect(sock);
+      s.once('error', () => (Date.now() - t0 > 60_000 ? reject(new Error('no QMP socket')) : setTimeout(attempt, 200)));
+      s.once('connect', () => {
+        let buf = '';
+        const replies = [];
+        s.setEncoding('utf8');
+        s.on('data', (d) => {
+          buf += d;
+          for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+            const msg = JSON.parse(buf.slice(0, nl));
+            buf = buf.slice(nl + 1);
+            if (msg.QMP || msg.event) continue;
+            replies.shift()?.(msg);
+          }
+        });
+        const exec = (execute, args) =>
+          new Promise((r) => {
+            replies.push(r);
+            s.write(JSON.stringify(args ? { execute, arguments: args } : { execute }) + '\n');
+          });
+        exec('qmp_capabilities').then(() => resolve({ exec, close: () => s.destroy() }));
+      });
+    };
+    attempt();
+  });
+}
+
+async function measure(side) {
+  const disk = path.join(dir, `${side}.qcow2`);
+  const sock = path.join(dir, `${side}.sock`);
+  spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '256M']);
+  const common = ['-M', 'virt', '-m', mem, '-smp', smp, '-display', 'none', '-serial', 'stdio', '-kernel', path.join(guest, 'Image'),
+    '-initrd', path.join(guest, 'initramfs.cpio.gz'), '-append', 'console=ttyS0 quiet',
+    '-drive', `file=${disk},format=qcow2,if=virtio,node-name=disk0`, '-qmp', `unix:${sock},server=on,wait=off`];
+  const child = side === 'viv'
+    ? spawn(process.execPath, [vivBin, 'run', ...common], { stdio: ['pipe', 'pipe', 'inherit'] })
+    : spawn('qemu-system-riscv64', [...common, '-global', 'virtio-mmio.force-legacy=false', '-monitor', 'none'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  const t0 = performance.now();
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${side}: no shell prompt after 15 min`)), 900_000);
+    child.stdout.on('data', (d) => {
+      out += d.toString();
+      if (/GUEST-READY[\s\S]*guest# /.test(out)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  const bootS = (performance.now() - t0) / 1000;
+  // Let the guest settle into its idle shell (the same state on both sides).
+  await new Promise((r) => setTimeout(r, 3000));
+  const qmp = await qmpClient(sock);
+  const hmp = async (line) => {
+    const t = performance.now();
+    const r = await qmp.exec('human-monitor-command', { 'command-line': line });
+    if (typeof r.return !== 'string' || r.return.startsWith('Error')) throw new Error(`${side}: ${line}: ${JSON.stringify(r)}`);
+    return { ms: performance.now() - t, text: r.return };
+  };
+  const save = [];
+  const load = [];
+  for (let i = 0; i < reps; i++) {
+    save.push((await hmp(`savevm b${i}`)).ms);
+    load.push((await hmp(`loadvm b${i}`)).ms);
+  }
+  const info = (await hmp('info snapshots')).text;
+  const size = /^--\s+b0\s+(\S+ \S+)/m.exec(info)?.[1];
+  await qmp.exec('quit');
+  qmp.close();
+  child.kill('SIGKILL');
+  return { bootS, save, load, vmStateSize: size };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const results = {};
+for (const side of ['viv', 'qemu']) {
+  if (!only.has(side)) continue;
+  results[side] = await measure(side);
+  const r = results[side];
+  console.log(`${side.padEnd(5)} boot ${r.bootS.toFixed(1)} s  vm state ${r.vmStateSize}  save ${r.save.map((x) => x.toFixed(0)).join('/')} ms (median ${median(r.save).toFixed(0)})  load ${r.load.map((x) => x.toFixed(0)).join('/')} ms (median ${median(r.load).toFixed(0)})`);
+}
+if (results.viv && results.qemu) {
+  const s = median(results.viv.save) / median(results.qemu.save);
+  const l = median(results.viv.load) / median(results.qemu.load);
+  console.log(`viv/QEMU: save ${s.toFixed(2)}x, load ${l.toFixed(2)}x (targets: save < 1000 ms, load < 500 ms, ratio <= 1)`);
+}
+mkdirSync(path.join(repo, 'bench/results'), { recursive: true });
+const file = path.join(repo, 'bench/results', `vmstate-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify({ mem, smp, reps, loadavg: (await import('node:os')).loadavg(), results }, null, 2));
+console.log(`results: ${path.relative(repo, file)}`);
+rmSync(dir, { recursive: true, force: true });
