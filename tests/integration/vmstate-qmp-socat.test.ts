@@ -146,4 +146,35 @@ describe.skipIf(!hasRiscvGcc || !hasSocat || !hasQemuImg)('QMP over socat', () =
     const check = spawnSync('qemu-img', ['check', disk], { encoding: 'utf8' });
     expect(check.status).toBe(0);
   }, 300_000);
+
+  it('-monitor stdio: the same HMP commands on the terminal, with QEMU\'s banner and prompt', async () => {
+    ensureBuilt();
+    const dir = scratch('vmstate-monitor');
+    dirs.push(dir);
+    const elf = path.join(dir, 'p.elf');
+    writeFileSync(elf, buildProgram(PROGRAM));
+    const disk = path.join(dir, 'disk.qcow2');
+    expect(viv(['create', '-q', '-f', 'qcow2', disk, '16M']).status).toBe(0);
+    const v = startViv(['-M', 'virt', '-m', '64M', '-bios', 'none', '-kernel', elf, '-display', 'none', '-monitor', 'stdio',
+      '-drive', `file=${disk},format=qcow2,if=virtio`]);
+    try {
+      await v.waitFor(/\(qemu\) $/, 60_000);
+      expect(v.output()).toMatch(/^QEMU 7\.2\.0 monitor .*- type 'help' for more information\r\n\(qemu\) $/);
+      for (const line of ['info status', 'savevm s1', 'info snapshots', 'stop', 'info status', 'loadvm s1', 'cont', 'delvm s1', 'info snapshots', 'loadvm gone']) {
+        const mark = v.output().length;
+        v.child.stdin!.write(line + '\n');
+        await v.waitFor(/\(qemu\) $/, 60_000, mark);
+      }
+      const out = v.output();
+      expect(out).toContain('VM status: running\r\n(qemu) ');
+      expect(out).toMatch(/List of snapshots present on all disks:\r\nID {8}TAG.*\r\n-- {8}s1 /);
+      expect(out).toContain('VM status: paused\r\n(qemu) ');
+      expect(out).toContain('There is no snapshot available.\r\n(qemu) ');
+      expect(out).toContain("Error: Snapshot 'gone' does not exist in one or more devices\r\n(qemu) ");
+      v.child.stdin!.write('q\n');
+      expect(await v.exited).toBe(0);
+    } finally {
+      v.child.kill('SIGKILL');
+    }
+  }, 120_000);
 });
