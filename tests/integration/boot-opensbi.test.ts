@@ -7,7 +7,7 @@ import { PROBE_SCRIPT, hasCpio, hasGuest, initrdWithAutorun, kernel, openSbi, vi
 describe.skipIf(!hasGuest || !hasCpio || !existsSync(openSbi))("boot with Debian's OpenSBI (fw_dynamic)", () => {
   it('prints the OpenSBI banner for this platform, boots the kernel at 0x80200000 and powers off', async () => {
     const initrd = initrdWithAutorun(PROBE_SCRIPT);
-    const r = await vivRun(['-M', 'virt', '-m', '512M', '-smp', '2', '-nographic', '-bios', openSbi, '-kernel', kernel, '-initrd', initrd, '-append', 'console=ttyS0']);
+    const r = await vivRun(['-M', 'virt', '-m', '512M', '-smp', '2', '-nographic', '-bios', openSbi, '-kernel', kernel, '-initrd', initrd, '-append', 'console=ttyS0'], 840_000);
     console.log(`OpenSBI: exit ${r.code} after ${(r.ms / 1000).toFixed(1)} s`);
     expect(r.stdout).toMatch(/OpenSBI v1\.\d+/);
     expect(r.stdout).toMatch(/Platform Name\s*: riscv-virtio,qemu/);
@@ -18,5 +18,5 @@ describe.skipIf(!hasGuest || !hasCpio || !existsSync(openSbi))("boot with Debian
     expect(r.stdout).toContain('HARTS 2');
     expect(r.stdout).toContain('AUTORUN-EXIT 0');
     expect(r.code).toBe(0);
-  });
+  }, 900_000);
 });
