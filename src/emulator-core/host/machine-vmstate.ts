@@ -12,7 +12,7 @@ import type { RunLoop } from '../machine/run-loop';
 import type { VirtMachine } from '../machine/virt';
 import type { SbiHartSnapshot } from '../machine/firmware/sbi';
 import { StateFormatError } from '../snapshot/codec';
-import { captureRam, encodeRam, prepareRam, type RamCapture } from '../snapshot/ram';
+import { captureRam, encodeRam, prepareRam, type RamCapture, type RamChunkCache } from '../snapshot/ram';
 import { loadSection, saveSection, type StateDescription, type StateRecord, type StateSection } from '../snapshot/schema';
 import { checkFingerprint, decodeVmState, encodeVmState, type MachineFingerprint } from '../snapshot/vmstate';
 
@@ -151,8 +151,9 @@ export function captureMachine(m: VirtMachine, loop: RunLoop): MachineCapture {
   };
 }
 
-export async function encodeCapture(c: MachineCapture): Promise<Uint8Array> {
-  return encodeVmState({ fingerprint: c.fingerprint, vmClockNs: c.vmClockNs, sections: c.sections, ram: await encodeRam(c.ram) });
+/** `cache`: the machine's last saved or loaded RAM chunks (unchanged ones are not compressed again). */
+export async function encodeCapture(c: MachineCapture, cache?: RamChunkCache): Promise<Uint8Array> {
+  return encodeVmState({ fingerprint: c.fingerprint, vmClockNs: c.vmClockNs, sections: c.sections, ram: await encodeRam(c.ram, cache) });
 }
 
 /** Waits until no virtio-blk request is in flight (QEMU's bdrv_drain_all before a snapshot). */
@@ -182,7 +183,7 @@ export interface PreparedRestore {
   apply(): { finish(): void; undo(): void };
 }
 
-export async function prepareRestore(m: VirtMachine, loop: RunLoop, blob: Uint8Array): Promise<PreparedRestore> {
+export async function prepareRestore(m: VirtMachine, loop: RunLoop, blob: Uint8Array, cache?: RamChunkCache): Promise<PreparedRestore> {
   const state = decodeVmState(blob);
   const all = parts(m, loop);
   const here: MachineFingerprint = { machine: 'riscv-virt', harts: m.config.harts, ramSize: m.config.ramSize, sections: all.map((p) => p.save().name) };
@@ -193,7 +194,7 @@ export async function prepareRestore(m: VirtMachine, loop: RunLoop, blob: Uint8A
     const d = all[i]!.desc();
     return 'check' in d ? d.check(s) : loadSection(d, s);
   });
-  const ram = await prepareRam(state.ram, m.cpu.ram.length);
+  const ram = await prepareRam(state.ram, m.cpu.ram.length, cache);
   return {
     vmClockNs: state.vmClockNs,
     apply: () => {

@@ -14,6 +14,7 @@ import { Qcow2Driver, type BlockDriver } from '../block';
 import type { Snapshot } from '../block/qcow2/snapshot-table';
 import type { RunLoop } from '../machine/run-loop';
 import type { VirtMachine } from '../machine/virt';
+import { RamChunkCache } from '../snapshot/ram';
 import { captureMachine, drainBlockRequests, encodeCapture, prepareRestore } from './machine-vmstate';
 
 /** One drive as the monitor names it: QEMU's device name (virtio0, or the drive id) and node name. */
@@ -54,6 +55,8 @@ export interface SnapshotTiming {
 
 export class VmSnapshots {
   private busy = false;
+  /** The RAM chunks of the last save or load: a save compresses only what changed since. */
+  private readonly ramCache = new RamChunkCache();
   /** The last operation's timing (for the bench and logs). */
   lastTiming: SnapshotTiming | undefined;
 
@@ -135,7 +138,7 @@ export class VmSnapshots {
       phase('drain+flush');
       const capture = captureMachine(this.m, this.loop);
       phase('capture');
-      const vmState = await encodeCapture(capture);
+      const vmState = await encodeCapture(capture, this.ramCache);
       phase('encode');
       if (opts.overwrite) {
         for (const t of targets) if (t.driver.listSnapshots().some((s) => s.name === name)) await t.driver.deleteSnapshot(name);
@@ -184,7 +187,7 @@ export class VmSnapshots {
       phase('read');
       let restore;
       try {
-        restore = await prepareRestore(this.m, this.loop, blob);
+        restore = await prepareRestore(this.m, this.loop, blob, this.ramCache);
         phase('decode');
       } catch (e) {
         throw new SnapshotError(`Error while loading VM state of snapshot '${sn.name}': ${(e as Error).message}`);

@@ -7,6 +7,7 @@
 //   bitmap: ceil(pageCount / 8) bytes, bit i set = page i stored
 //   for each chunk holding at least one stored page: u32 length + raw deflate of its stored pages
 import { promisify } from 'node:util';
+import { createHash } from 'node:crypto';
 import { deflateRaw, inflateRaw, constants } from 'node:zlib';
 import { StateFormatError } from './codec';
 
@@ -80,9 +81,48 @@ export function captureRam(ram: Uint8Array): RamCapture {
   return { pageCount, bitmap, chunks };
 }
 
-export async function encodeRam(capture: RamCapture): Promise<Uint8Array> {
+/**
+ * The compressed chunks of the last RAM image a machine saved or loaded, by chunk index and a
+ * SHA-256 of the chunk's bitmap and pages: a chunk that did not change since is not compressed
+ * again (most of an idle guest's RAM, from one snapshot of a timeline to the next).
+ */
+export class RamChunkCache {
+  private readonly entries = new Map<number, { key: Buffer; data: Uint8Array }>();
+  get(index: number, key: Buffer): Uint8Array | undefined {
+    const e = this.entries.get(index);
+    return e && e.key.equals(key) ? e.data : undefined;
+  }
+  set(index: number, key: Buffer, data: Uint8Array): void {
+    this.entries.set(index, { key, data });
+  }
+  /** Chunks that are all zero now: nothing to remember. */
+  drop(index: number): void {
+    this.entries.delete(index);
+  }
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+function chunkKey(bitmap: Uint8Array, index: number, data: Uint8Array): Buffer {
+  const bits = PAGES_PER_CHUNK / 8;
+  return createHash('sha256').update(bitmap.subarray(index * bits, (index + 1) * bits)).update(data).digest();
+}
+
+export async function encodeRam(capture: RamCapture, cache?: RamChunkCache): Promise<Uint8Array> {
   const compressed = await Promise.all(
-    capture.chunks.map((data) => (data ? deflateRawAsync(data, { level: constants.Z_BEST_SPEED, windowBits: DEFLATE_WINDOW_BITS }) : undefined)),
+    capture.chunks.map(async (data, i) => {
+      if (!data) {
+        cache?.drop(i);
+        return undefined;
+      }
+      const key = cache && chunkKey(capture.bitmap, i, data);
+      const hit = key && cache.get(i, key);
+      if (hit) return hit;
+      const c = await deflateRawAsync(data, { level: constants.Z_BEST_SPEED, windowBits: DEFLATE_WINDOW_BITS });
+      if (key) cache.set(i, key, c);
+      return c;
+    }),
   );
   let size = HEADER + capture.bitmap.length;
   for (const c of compressed) if (c) size += 4 + c.length;
@@ -118,7 +158,7 @@ export interface PreparedRam {
  * Decodes and checks a RAM image for a RAM of `ramLength` bytes without touching any RAM: a
  * truncated, corrupt or foreign image fails here, before the machine is changed.
  */
-export async function prepareRam(blob: Uint8Array, ramLength: number): Promise<PreparedRam> {
+export async function prepareRam(blob: Uint8Array, ramLength: number, cache?: RamChunkCache): Promise<PreparedRam> {
   if (blob.length < HEADER) throw new StateFormatError('RAM image truncated (no header)');
   const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   if (view.getUint32(0, true) !== MAGIC) throw new StateFormatError('RAM image has a bad magic');
@@ -139,7 +179,7 @@ export async function prepareRam(blob: Uint8Array, ramLength: number): Promise<P
   const isStored = (p: number) => (bitmap[p >> 3]! & (1 << (p & 7))) !== 0;
 
   // Locate every chunk first, so that a truncated blob fails before anything is inflated.
-  const jobs: Array<{ pages: number[]; data: Uint8Array }> = [];
+  const jobs: Array<{ pages: number[]; data: Uint8Array; index: number }> = [];
   let pos = HEADER + bitmapLen;
   for (let first = 0; first < pageCount; first += perChunk) {
     const pages: number[] = [];
@@ -148,7 +188,7 @@ export async function prepareRam(blob: Uint8Array, ramLength: number): Promise<P
     if (pos + 4 > blob.length) throw new StateFormatError('RAM image truncated (chunk length)');
     const len = view.getUint32(pos, true);
     if (pos + 4 + len > blob.length) throw new StateFormatError('RAM image truncated (chunk data)');
-    jobs.push({ pages, data: blob.subarray(pos + 4, pos + 4 + len) });
+    jobs.push({ pages, data: blob.subarray(pos + 4, pos + 4 + len), index: first / perChunk });
     pos += 4 + len;
   }
   if (pos !== blob.length) throw new StateFormatError(`RAM image has ${blob.length - pos} trailing bytes`);
@@ -187,6 +227,14 @@ export async function prepareRam(blob: Uint8Array, ramLength: number): Promise<P
         });
       });
       if (zeroFrom < ram.length) zeroRange(zeroFrom, ram.length);
+      // The loaded chunks are what the next save compares against; hashed after the load
+      // returns (off its critical path), from the inflated copies, not from RAM the guest changes.
+      if (cache && perChunk === PAGES_PER_CHUNK) {
+        setImmediate(() => {
+          for (let i = 0; i < Math.ceil(pageCount / perChunk); i++) cache.drop(i);
+          jobs.forEach(({ data, index }, j) => cache.set(index, chunkKey(bitmap, index, inflated[j]!), data.slice()));
+        });
+      }
     },
   };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StateFormatError, decodeState, encodeState, type StateValue } from './codec';
 import { loadSection, saveSection, type StateDescription } from './schema';
-import { captureRam, decodeRam, encodeRam, PAGE_SIZE } from './ram';
+import { captureRam, decodeRam, encodeRam, PAGE_SIZE, prepareRam, RamChunkCache } from './ram';
 import { checkFingerprint, decodeVmState, encodeVmState, type MachineFingerprint } from './vmstate';
 
 const uart: StateDescription = {
@@ -89,6 +89,33 @@ describe('RAM image', () => {
     corrupt[corrupt.length - 3]! ^= 0xff;
     await expect(decodeRam(corrupt, target)).rejects.toBeInstanceOf(StateFormatError);
     expect(target.every((b) => b === 7)).toBe(true);
+  });
+});
+
+describe('RAM chunk cache', () => {
+  it('reuses unchanged chunks, recompresses changed ones, and learns the chunks of a load', async () => {
+    const ram = new Uint8Array(16 * 1024 * 1024);
+    for (let i = 0; i < ram.length; i += 4096) ram[i] = (i >> 12) & 0xff; // every page stored
+    const cache = new RamChunkCache();
+    const first = await encodeRam(captureRam(ram), cache);
+    expect(cache.size).toBe(4);
+    ram[5 * 1024 * 1024 + 17] = 0x55; // one page of chunk 1 changes
+    const second = await encodeRam(captureRam(ram), cache);
+    const back = new Uint8Array(ram.length);
+    await decodeRam(second, back);
+    expect(Buffer.compare(back, ram)).toBe(0);
+    expect(second.length).toBeGreaterThan(0);
+    expect(Buffer.compare(second, first)).not.toBe(0);
+    // A chunk that became all zero is forgotten; a load teaches the cache what RAM now holds.
+    ram.fill(0, 0, 4 * 1024 * 1024);
+    await encodeRam(captureRam(ram), cache);
+    expect(cache.size).toBe(3);
+    const loaded = new RamChunkCache();
+    (await prepareRam(first, ram.length, loaded)).apply(back);
+    await new Promise((r) => setImmediate(r));
+    expect(loaded.size).toBe(4);
+    // Encoding what was loaded, unchanged, gives the loaded image back from the cache.
+    expect(Buffer.compare(await encodeRam(captureRam(back), loaded), first)).toBe(0);
   });
 });
 
