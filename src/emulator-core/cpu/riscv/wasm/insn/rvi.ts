@@ -1,6 +1,7 @@
 // RV64I (unprivileged ISA chapters 2 and 5): the hot path, so every handler is inlined into the
-// interpreter loop. Handlers read all their sources before writing rd (rd may be x0, which the
-// loop re-zeroes before each instruction).
+// interpreter loop. Register operands are byte offsets into the register file (op.ts). Handlers
+// read all their sources before writing rd (rd may be x0, which the loop re-zeroes before each
+// instruction).
 import { CONT, npcOf, pcOf } from '../op';
 import { getX, priv, setX } from '../layout';
 import { SLOW_FAULT, slowEvent } from '../globals';
