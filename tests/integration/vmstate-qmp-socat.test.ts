@@ -177,4 +177,30 @@ describe.skipIf(!hasRiscvGcc || !hasSocat || !hasQemuImg)('QMP over socat', () =
       v.child.kill('SIGKILL');
     }
   }, 120_000);
+
+  it('-nographic: Ctrl-A c switches the muxed line to the monitor and back', async () => {
+    ensureBuilt();
+    const dir = scratch('vmstate-mux');
+    dirs.push(dir);
+    const elf = path.join(dir, 'p.elf');
+    writeFileSync(elf, buildProgram(PROGRAM));
+    const disk = path.join(dir, 'disk.qcow2');
+    expect(viv(['create', '-q', '-f', 'qcow2', disk, '16M']).status).toBe(0);
+    const v = startViv(['-M', 'virt', '-m', '64M', '-bios', 'none', '-kernel', elf, '-nographic', '-drive', `file=${disk},format=qcow2,if=virtio`]);
+    try {
+      await v.waitFor(/\.{3}/, 60_000);
+      let mark = v.output().length;
+      v.child.stdin!.write('\x01c');
+      await v.waitFor(/QEMU 7\.2\.0 monitor .*\r\n\(qemu\) /, 30_000, mark);
+      mark = v.output().length;
+      v.child.stdin!.write('savevm m1\ninfo snapshots\n');
+      await v.waitFor(/-- {8}m1 [\s\S]*\(qemu\) /, 60_000, mark);
+      v.child.stdin!.write('\x01c');
+      v.child.stdin!.write('\x01x');
+      expect(await v.exited).toBe(0);
+    } finally {
+      v.child.kill('SIGKILL');
+    }
+    expect(spawnSync('qemu-img', ['snapshot', '-l', disk], { encoding: 'utf8' }).stdout).toMatch(/^1\s+m1\s/m);
+  }, 120_000);
 });

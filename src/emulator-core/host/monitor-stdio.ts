@@ -1,5 +1,5 @@
-// `-monitor stdio`: QEMU's human monitor on the terminal. It prints QEMU's banner and "(qemu) "
-// prompt, reads command lines (the terminal edits and echoes them, as it is left in cooked
+// `-monitor stdio`, and the monitor behind Ctrl-A c on a muxed line (-nographic, -serial
+// mon:stdio): QEMU's human monitor on the terminal. It prints QEMU's banner and "(qemu) " prompt, reads command lines (the terminal edits and echoes them, as it is left in cooked
 // mode) and runs them one at a time (a savevm finishes before the next line is read). End of
 // input ends the monitor, not the VM, as with QEMU.
 import { runHmp, type HmpBackend } from '../monitor/hmp';
@@ -17,8 +17,18 @@ export class HmpConsole {
     private readonly write: (text: string) => void,
   ) {}
 
+  private started = false;
+
   start(): void {
+    this.started = true;
     this.write(MONITOR_BANNER + PROMPT);
+  }
+
+  /** On a muxed line (Ctrl-A c): the monitor takes the input; its prompt shows (the banner first). */
+  focus(monitor: boolean): void {
+    if (!monitor) return;
+    if (!this.started) this.start();
+    else this.write('\r\n' + PROMPT);
   }
 
   /** Input bytes (a terminal's lines, or a pipe's). */

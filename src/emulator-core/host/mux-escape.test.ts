@@ -15,4 +15,10 @@ describe('Ctrl-A escape (QEMU mux)', () => {
     expect(mux.feed(Uint8Array.from([0x78])).actions).toEqual([{ kind: 'quit' }]);
     expect(mux.feed(Uint8Array.from([0x01, 0x63, 0x42]))).toEqual({ toGuest: Uint8Array.from([0x42]), actions: [] });
   });
+  it('with a monitor on the mux, C-a c switches the input between the console and the monitor', () => {
+    const mux = new MuxEscape(true);
+    const enc = (t: string) => new TextEncoder().encode(t);
+    expect(mux.feed(enc('ls\x01cinfo status\r'))).toEqual({ toGuest: enc('ls'), toMonitor: enc('info status\r'), actions: [{ kind: 'focus', monitor: true }] });
+    expect(mux.feed(enc('\x01\x01q\x01cpwd'))).toEqual({ toGuest: enc('pwd'), toMonitor: enc('\x01q'), actions: [{ kind: 'focus', monitor: false }] });
+  });
 });

@@ -14,7 +14,7 @@ import { closeNetworks } from './networks';
 import { closeDrives } from './drives';
 import { startDisplay, type RunningDisplay } from './display-devices';
 import { VmMonitor } from './vm-monitor';
-import { openStdioMonitor } from './monitor-stdio';
+import { HmpConsole, openStdioMonitor } from './monitor-stdio';
 
 export interface RunVmEnv {
   /** One-line diagnostics (defaults to stderr, prefixed `viv run: `). */
@@ -64,16 +64,22 @@ export async function runVm(argv: readonly string[], env: RunVmEnv = defaultEnv)
 
   const loop = new RunLoop(machine);
   const quit = () => loop.stop({ kind: 'quit', code: 0 });
+  // On a muxed stdio line (-nographic, -serial mon:stdio) Ctrl-A c reaches the human monitor.
+  const muxMonitor: { console?: HmpConsole } = {};
   const serial = openSerial(config.serial, {
     input: (bytes) => {
       machine.serialIn(bytes);
       loop.wake();
     },
     quit,
+    monitor: config.serial.kind === 'stdio' && config.serial.mux
+      ? { feed: (text) => muxMonitor.console?.feed(text), focus: (on) => muxMonitor.console?.focus(on) }
+      : undefined,
   });
   line.serial = serial;
   // Snapshots (savevm/loadvm, QMP jobs, HMP): -loadvm starts the machine from one.
   const vmMonitor = new VmMonitor(machine, loop, quit);
+  muxMonitor.console = new HmpConsole(vmMonitor.hmp, (text) => serial.write(new TextEncoder().encode(text)));
   if (config.loadvm !== undefined) {
     try {
       await vmMonitor.snapshots.load(config.loadvm);

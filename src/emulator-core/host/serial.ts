@@ -5,7 +5,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import type { SerialSpec } from './options';
-import { MUX_HELP, MuxEscape } from './mux-escape';
+import { MUX_HELP, MUX_HELP_MONITOR, MuxEscape } from './mux-escape';
 
 export interface SerialBackend {
   /** Guest output. */
@@ -20,6 +20,8 @@ export interface SerialHooks {
   input(bytes: Uint8Array): void;
   /** Ctrl-A x, Ctrl-C on a plain stdio line, or stdout closed: end the run. */
   quit(): void;
+  /** The human monitor sharing a muxed stdio line (Ctrl-A c): its input, and focus changes. */
+  monitor?: { feed(text: string): void; focus(monitor: boolean): void };
 }
 
 export function openSerial(spec: SerialSpec, hooks: SerialHooks): SerialBackend {
@@ -43,7 +45,7 @@ class StdioSerial implements SerialBackend {
     mux: boolean,
     private readonly hooks: SerialHooks,
   ) {
-    this.mux = mux ? new MuxEscape() : undefined;
+    this.mux = mux ? new MuxEscape(hooks.monitor !== undefined) : undefined;
     // Raw mode: keys go to the guest as typed (Ctrl-C included when muxed, as with QEMU -nographic).
     this.raw = process.stdin.isTTY === true;
     if (this.raw) process.stdin.setRawMode(true);
@@ -71,16 +73,19 @@ class StdioSerial implements SerialBackend {
       this.hooks.input(bytes);
       return;
     }
-    const { toGuest, actions } = this.mux.feed(bytes);
+    const { toGuest, toMonitor, actions } = this.mux.feed(bytes);
     if (toGuest.length) this.hooks.input(toGuest);
     for (const a of actions) {
       if (a.kind === 'help') {
-        this.write(new TextEncoder().encode(MUX_HELP));
+        this.write(new TextEncoder().encode(this.hooks.monitor ? MUX_HELP_MONITOR : MUX_HELP));
+      } else if (a.kind === 'focus') {
+        this.hooks.monitor?.focus(a.monitor);
       } else {
         this.write(new TextEncoder().encode('viv: Terminated\r\n')); // QEMU: "QEMU: Terminated"
         this.hooks.quit();
       }
     }
+    if (toMonitor?.length) this.hooks.monitor?.feed(new TextDecoder().decode(toMonitor));
   }
 
   write(bytes: Uint8Array): void {
