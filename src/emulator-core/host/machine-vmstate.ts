@@ -194,7 +194,7 @@ export async function prepareRestore(m: VirtMachine, loop: RunLoop, blob: Uint8A
     const d = all[i]!.desc();
     return 'check' in d ? d.check(s) : loadSection(d, s);
   });
-  const ram = await prepareRam(state.ram, m.cpu.ram.length, cache);
+  const ram = await prepareRam(state.ram, m.cpu.ram.length, cache, m.cpu.ram);
   return {
     vmClockNs: state.vmClockNs,
     apply: () => {

@@ -3,7 +3,7 @@
 // pool in parallel, off the event loop. A freshly booted 512 MiB guest is mostly zero pages.
 //
 // layout (little-endian):
-//   "VRAM" u32 version=1 | u32 pageSize | u32 pageCount | u32 pagesPerChunk
+//   "VRAM" u32 version=1 | u32 pageSize | u32 pageCount | u32 pagesPerChunk (any, up to 2^20)
 //   bitmap: ceil(pageCount / 8) bytes, bit i set = page i stored
 //   for each chunk holding at least one stored page: u32 length + raw deflate of its stored pages
 import { promisify } from 'node:util';
@@ -17,8 +17,11 @@ const inflateRawAsync = promisify(inflateRaw);
 const MAGIC = 0x4d415256; // "VRAM"
 const VERSION = 1;
 export const PAGE_SIZE = 4096;
-/** 4 MiB of RAM per chunk: big enough to compress well, small enough to spread over threads. */
-const PAGES_PER_CHUNK = 1024;
+/**
+ * 256 KiB of RAM per chunk: with a 4 KiB deflate window a bigger chunk compresses no better, and
+ * a small one spreads over the threads and lets a save or load skip what did not change.
+ */
+const PAGES_PER_CHUNK = 64;
 const HEADER = 20;
 /** A 4 KiB window: 20% faster than 32 KiB on a booted guest's RAM for 3% more bytes (measured). */
 const DEFLATE_WINDOW_BITS = 12;
@@ -158,7 +161,7 @@ export interface PreparedRam {
  * Decodes and checks a RAM image for a RAM of `ramLength` bytes without touching any RAM: a
  * truncated, corrupt or foreign image fails here, before the machine is changed.
  */
-export async function prepareRam(blob: Uint8Array, ramLength: number, cache?: RamChunkCache): Promise<PreparedRam> {
+export async function prepareRam(blob: Uint8Array, ramLength: number, cache?: RamChunkCache, current?: Uint8Array): Promise<PreparedRam> {
   if (blob.length < HEADER) throw new StateFormatError('RAM image truncated (no header)');
   const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   if (view.getUint32(0, true) !== MAGIC) throw new StateFormatError('RAM image has a bad magic');
@@ -192,8 +195,33 @@ export async function prepareRam(blob: Uint8Array, ramLength: number, cache?: Ra
     pos += 4 + len;
   }
   if (pos !== blob.length) throw new StateFormatError(`RAM image has ${blob.length - pos} trailing bytes`);
+  // Chunks that RAM already holds (the cache knows RAM's content there by hash, and compressed it
+  // to the very bytes of this image's chunk) are neither inflated nor copied.
+  const inPlace = new Set<number>();
+  if (cache && current && current.length === ramLength && perChunk === PAGES_PER_CHUNK) {
+    const mem = Buffer.from(current.buffer, current.byteOffset, current.length);
+    const bits = perChunk / 8;
+    jobs.forEach((job, j) => {
+      const first = job.index * perChunk;
+      const own = new Uint8Array(bits);
+      const hash = createHash('sha256');
+      const pages: number[] = [];
+      for (let p = first; p < Math.min(pageCount, first + perChunk); p++) {
+        if (!isZero(mem, p * PAGE_SIZE, (p + 1) * PAGE_SIZE)) {
+          own[(p - first) >> 3]! |= 1 << ((p - first) & 7);
+          pages.push(p);
+        }
+      }
+      if (Buffer.compare(own, bitmap.subarray(job.index * bits, (job.index + 1) * bits)) !== 0) return;
+      hash.update(own);
+      for (const p of pages) hash.update(mem.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
+      const cached = cache.get(job.index, hash.digest());
+      if (cached && Buffer.compare(cached, job.data) === 0) inPlace.add(j);
+    });
+  }
   const inflated = await Promise.all(
-    jobs.map(async ({ pages, data }) => {
+    jobs.map(async ({ pages, data }, j) => {
+      if (inPlace.has(j)) return undefined;
       let out: Buffer;
       try {
         out = await inflateRawAsync(data, { maxOutputLength: pages.length * PAGE_SIZE, windowBits: 15 });
@@ -219,10 +247,10 @@ export async function prepareRam(blob: Uint8Array, ramLength: number, cache?: Ra
       };
       let zeroFrom = 0;
       jobs.forEach(({ pages }, j) => {
-        const data = inflated[j]!;
+        const data = inflated[j];
         pages.forEach((p, i) => {
           if (p * PAGE_SIZE > zeroFrom) zeroRange(zeroFrom, p * PAGE_SIZE);
-          data.copy(mem, p * PAGE_SIZE, i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
+          data?.copy(mem, p * PAGE_SIZE, i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
           zeroFrom = (p + 1) * PAGE_SIZE;
         });
       });
@@ -231,8 +259,13 @@ export async function prepareRam(blob: Uint8Array, ramLength: number, cache?: Ra
       // returns (off its critical path), from the inflated copies, not from RAM the guest changes.
       if (cache && perChunk === PAGES_PER_CHUNK) {
         setImmediate(() => {
-          for (let i = 0; i < Math.ceil(pageCount / perChunk); i++) cache.drop(i);
-          jobs.forEach(({ data, index }, j) => cache.set(index, chunkKey(bitmap, index, inflated[j]!), data.slice()));
+          const kept = new Set([...inPlace].map((j) => jobs[j]!.index));
+          for (let i = 0; i < Math.ceil(pageCount / perChunk); i++) if (!kept.has(i)) cache.drop(i);
+          jobs.forEach(({ data, index }, j) => {
+            const raw = inflated[j];
+            // A chunk left in place kept its cache entry (the same content, the same bytes).
+            if (raw) cache.set(index, chunkKey(bitmap, index, raw), data.slice());
+          });
         });
       }
     },
