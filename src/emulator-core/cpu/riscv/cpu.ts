@@ -111,4 +111,10 @@ export interface RiscvCpu {
   instret(hart: number): number;
   /** Drops the hart's cached translations (SBI remote SFENCE.VMA; satp changes do this themselves). */
   flushTlb(hart: number): void;
+  /**
+   * Debugger breakpoints (virtual addresses, every hart; at most 32; [] clears them): run() returns
+   * Exit.Breakpoint with pc at one before executing it, except at the pc the run starts from (so
+   * resuming from a breakpoint executes it). Optional: cores without a debugger need not have it.
+   */
+  setBreakpoints?(pcs: readonly bigint[]): void;
 }

@@ -301,6 +301,29 @@ describe('several harts and the MMIO port', () => {
   });
 });
 
+describe('debugger breakpoints', () => {
+  test('run() stops before a breakpoint, resumes through it, and ignores cleared ones', () => {
+    const cpu = setup();
+    writeNops(cpu);
+    cpu.setBreakpoints!([BigInt(CODE + 8), BigInt(CODE + 40)]);
+    cpu.setPc(0, BigInt(CODE));
+    expect(cpu.run(0, 100)).toBe(Exit.Breakpoint);
+    expect(cpu.getPc(0)).toBe(BigInt(CODE + 8));
+    expect(cpu.lastRunInstructions).toBe(2);
+    // Resuming from the breakpoint executes it and stops at the next one.
+    expect(cpu.run(0, 100)).toBe(Exit.Breakpoint);
+    expect(cpu.getPc(0)).toBe(BigInt(CODE + 40));
+    expect(cpu.lastRunInstructions).toBe(8);
+    // A single step from a breakpoint executes exactly that instruction.
+    expect(cpu.run(0, 1)).toBe(Exit.Budget);
+    expect(cpu.getPc(0)).toBe(BigInt(CODE + 44));
+    cpu.setBreakpoints!([]);
+    cpu.setPc(0, BigInt(CODE));
+    expect(cpu.run(0, 100)).toBe(Exit.Budget);
+    expect(cpu.getPc(0)).toBe(BigInt(CODE + 400));
+  });
+});
+
 /** Fills the first 4 KiB of code and the trap vectors with NOPs. */
 function writeNops(cpu: ReturnType<typeof makeCpu>): void {
   const v = ramView(cpu);

@@ -25,6 +25,8 @@ const PAGE = 65536;
 /** wasm32's ceiling: 65536 pages of 64 KiB. */
 const MAX_PAGES = 65536;
 const MAX_BUDGET = 0x7fff_ffff;
+/** wasm/globals.ts MAX_BREAKPOINTS. */
+const MAX_BREAKPOINTS = 32;
 
 /** The exports of wasm/index.ts. */
 interface CoreExports {
@@ -55,6 +57,8 @@ interface CoreExports {
   perfCounter(i: number): number;
   resetCounters(): void;
   expandedCompressed(h: number): number;
+  setBreakpointsFrom(n: number): void;
+  breakpointsScratch(): number;
   mipSoftware(hart: number): bigint;
   setMipSoftware(hart: number, v: bigint): void;
   irqLines(hart: number): bigint;
@@ -219,6 +223,13 @@ class WasmRiscvCpu implements RiscvCpu, HartVmstateAccess {
   }
   flushTlb(hart: number): void {
     this.core.flushTlb(this.hart(hart));
+  }
+  setBreakpoints(pcs: readonly bigint[]): void {
+    if (pcs.length > MAX_BREAKPOINTS) throw new RangeError(`at most ${MAX_BREAKPOINTS} breakpoints`);
+    const at = this.core.breakpointsScratch();
+    const view = new DataView(this.ram.buffer);
+    pcs.forEach((pc, i) => view.setBigUint64(at + i * 8, BigInt.asUintN(64, pc), true));
+    this.core.setBreakpointsFrom(pcs.length);
   }
   /** The core's expansion of a 16-bit word (ILLEGAL_EXPANSION 0xffffffff if illegal); for tests. */
   expandedCompressed(half: number): number {

@@ -108,6 +108,15 @@ export let memEpoch: u32 = 1;
   count(C_EPOCH);
 }
 
+// ---- debugger breakpoints ----
+export const MAX_BREAKPOINTS: u32 = 32;
+/** Virtual addresses a hart stops before executing (Exit.Breakpoint), for a debugger stub. */
+export const breakpoints = new StaticArray<u64>(MAX_BREAKPOINTS);
+export let breakpointCount: u32 = 0;
+export function setBreakpointCount(n: u32): void {
+  breakpointCount = n < MAX_BREAKPOINTS ? n : MAX_BREAKPOINTS;
+}
+
 // ---- LR/SC ----
 /** The reservation: host address of the reserved doubleword/word, valid flag, owning hart. */
 export let resAddr: u32 = 0;

@@ -2,14 +2,14 @@
 // 64-bit values cross as BigInt (i64) except mtime, which is an f64 (exact below 2^53) so the
 // per-slice setTime allocates nothing. Harts are validated here too; the TS side checks first.
 import {
-  MAX_HARTS, MEM_RAM, MEM_ROM, MEM_RVC, MEM_SLOTS, MEM_STATE, MEM_TLB, ROM_MAX, STATE_SIZE, ST_F, ST_IRQ_LINES,
+  MAX_HARTS, MEM_RAM, MEM_ROM, MEM_RVC, MEM_SLOTS, MEM_STATE, MEM_STEP, MEM_TLB, ROM_MAX, STATE_SIZE, ST_F, ST_IRQ_LINES,
   ST_MCOUNTEREN, ST_MEDELEG, ST_MENVCFG, ST_MHARTID, ST_MIDELEG, ST_MIE, ST_MINSTRET, ST_MSTATUS, ST_PC,
   ST_PMPADDR, ST_PMPCFG, ST_PRIV, ST_STIMECMP, ST_TLB_SUPER_HI, ST_TLB_SUPER_LO, ST_X, TLB_HART_BYTES,
   setSt64, st64,
 } from './layout';
 import { MENVCFG_STCE, MSTATUS_XLEN64, PRV_M, PRV_S, PRV_U, S_INTERRUPTS } from './bits';
 import { ST_MIP } from './layout';
-import { builtinFirmware, configure, dropReservation, numHarts, setIrqChanged, setMtime } from './globals';
+import { breakpointCount, breakpoints, builtinFirmware, configure, dropReservation, numHarts, setBreakpointCount, setIrqChanged, setMtime } from './globals';
 import { curHart, setCurHart, tlbFlushAll, tlbFlushEveryHart, updateTlbBases } from './mmu';
 import { PMPADDR_MASK, pmpUpdateLocked } from './pmp';
 import { effectiveMipAt } from './trap';
@@ -26,6 +26,8 @@ export function perfCounter(i: u32): f64 {
 }
 
 let running: bool = false;
+/** Scratch for setBreakpointsFrom: MAX_BREAKPOINTS u64s after the step block. */
+const BREAKPOINTS_AT: u32 = MEM_STEP + 0x400;
 let lastRunHart: u32 = 0;
 
 /** Error codes of init. */
@@ -231,6 +233,16 @@ export function flushTlb(hart: u32): void {
 /** The expansion table's entry for a 16-bit word (tests compare it with the TS decoder). */
 export function expandedCompressed(h: u32): u32 {
   return load<u32>(MEM_RVC + ((h & 0xffff) << 2));
+}
+
+/** Sets the breakpoints (virtual addresses, all harts): addresses at BREAKPOINTS_AT, count n. */
+export function setBreakpointsFrom(n: u32): void {
+  setBreakpointCount(n);
+  for (let i: u32 = 0; i < breakpointCount; i++) unchecked((breakpoints[i] = load<u64>(BREAKPOINTS_AT + (i << 3))));
+}
+/** Where the TS side writes breakpoint addresses before setBreakpointsFrom (a scratch area). */
+export function breakpointsScratch(): u32 {
+  return BREAKPOINTS_AT;
 }
 
 /** Every hart's TLB at once (used after the board rewrites guest memory wholesale, e.g. a restore). */

@@ -7,7 +7,7 @@
 // to its sequential successor (a taken trap, STOP) ends it early.
 import { BLOCK_HEADER, MEM_RVC, MEM_STATE, MEM_STEP, OP_BYTES, ST_PC, ST_X, setSt64, st64 } from './layout';
 import {
-  EXIT_BUDGET, EXIT_NONE, STOP, budgetLeft, memChanged, excCause, excTval, exitReason, irqChanged, resumePc, sliceBudget,
+  EXIT_BREAKPOINT, EXIT_BUDGET, EXIT_NONE, STOP, breakpointCount, breakpoints, budgetLeft, exitAt, memChanged, excCause, excTval, exitReason, irqChanged, resumePc, sliceBudget,
   slowEvent,
 } from './globals';
 import { fetchHost, fetchPage, fetchSlow } from './mem';
@@ -43,6 +43,22 @@ function step(insn: u32, pc: u64): u64 {
   return next == CONT ? pc + len : next;
 }
 
+/** The pc this run started from and whether an instruction was checked since (breakpoints). */
+let bpStartPc: u64 = 0;
+let bpStarted: bool = false;
+
+/**
+ * Whether the hart must stop before the instruction at pc: a breakpoint is there and it is not
+ * the pc the run started from (a debugger resumes from a breakpoint by running it).
+ */
+function atBreakpoint(pc: u64): bool {
+  const resumed = pc == bpStartPc && !bpStarted;
+  bpStarted = true;
+  if (resumed) return false;
+  for (let i: u32 = 0; i < breakpointCount; i++) if (unchecked(breakpoints[i]) == pc) return true;
+  return false;
+}
+
 /** Runs the active hart for at most `budget` instructions; returns the exit reason. */
 export function runSlice(budget: i32): i32 {
   exitReason = EXIT_NONE;
@@ -58,6 +74,8 @@ export function runSlice(budget: i32): i32 {
   let codeLimit: u64 = 0;
   const first = pendingInterrupt();
   if (first >= 0) pc = takeInterrupt(first, pc);
+  bpStartPc = pc;
+  bpStarted = false;
 
   while (budgetLeft > 0) {
     if (pc == STOP) {
@@ -85,10 +103,20 @@ export function runSlice(budget: i32): i32 {
       codeLimit = fetchHost ? 0x1000 : 0;
       off = pc - codePage;
       if (off >= codeLimit) {
+        // Code that cannot be cached (e.g. a partial ROM page): one instruction at a time.
+        if (breakpointCount && atBreakpoint(pc)) {
+          pc = exitAt(pc, EXIT_BREAKPOINT);
+          continue;
+        }
         budgetLeft--;
         pc = step(insn, pc);
         continue;
       }
+    }
+    // Breakpoints (only when a debugger set some): stop before one; see atBreakpoint.
+    if (breakpointCount && atBreakpoint(pc)) {
+      pc = exitAt(pc, EXIT_BREAKPOINT);
+      continue;
     }
     const block = blockAt(codeHost + <u32>off, pc);
     if (!block) {
@@ -109,6 +137,7 @@ export function runSlice(budget: i32): i32 {
     // an op leaves early.
     let n = <i32>load<u16>(block, 4);
     if (n > budgetLeft) n = budgetLeft;
+    if (breakpointCount) n = 1; // one instruction at a time, so each pc is checked
     budgetLeft -= n;
     let rec = block + BLOCK_HEADER;
     const end = rec + (<u32>n << 4);
