@@ -14,6 +14,7 @@ export const hasSocat = spawnSync('socat', ['-V']).status === 0;
 export interface VivChild {
   child: ChildProcess;
   output(): string;
+  errors(): string;
   /** Resolves with the match once the console output matches `re` (from `from` on). */
   waitFor(re: RegExp, timeoutMs: number, from?: number): Promise<RegExpExecArray>;
   exited: Promise<number | null>;
@@ -33,6 +34,7 @@ export function startViv(args: string[]): VivChild {
   return {
     child,
     output: () => out,
+    errors: () => err,
     exited,
     waitFor(re, timeoutMs, from = 0) {
       return new Promise((resolve, reject) => {

@@ -133,6 +133,7 @@ export async function runVm(argv: readonly string[], env: RunVmEnv = defaultEnv)
     process.off('SIGHUP', onSignal);
     serial.close();
     stdioMonitor?.close();
+    vmMonitor.snapshots.close();
     await qmp?.close();
     await display.close();
     await closeNetworks(machine.virtio.map((slot) => slot.device));

@@ -14,7 +14,7 @@ import { Qcow2Driver, type BlockDriver } from '../block';
 import type { Snapshot } from '../block/qcow2/snapshot-table';
 import type { RunLoop } from '../machine/run-loop';
 import type { VirtMachine } from '../machine/virt';
-import { RamChunkCache } from '../snapshot/ram';
+import { RamChunkCache, RamPrecompressor } from '../snapshot/ram';
 import { captureMachine, drainBlockRequests, encodeCapture, prepareRestore } from './machine-vmstate';
 
 /** One drive as the monitor names it: QEMU's device name (virtio0, or the drive id) and node name. */
@@ -36,6 +36,9 @@ export interface RunControl {
   stopped(): void;
   resumed(): void;
 }
+
+/** How often the background pre-compression looks at RAM again. */
+const PRECOMPRESS_INTERVAL_MS = 5000;
 
 export interface SaveOptions {
   /** QMP: the node to store the vmstate in; default the first writable QCOW2 drive. */
@@ -65,7 +68,22 @@ export class VmSnapshots {
     private readonly loop: RunLoop,
     readonly drives: readonly SnapshotDrive[],
     private readonly events: RunControl = { stopped: () => {}, resumed: () => {} },
-  ) {}
+  ) {
+    // With a drive that can take a snapshot, RAM is compressed ahead in the background, so a
+    // savevm only compresses what changed since (VIV_SNAPSHOT_PRECOMPRESS=0 turns it off).
+    const canSnapshot = drives.some((d) => !d.readOnly && d.driver instanceof Qcow2Driver);
+    if (canSnapshot && process.env.VIV_SNAPSHOT_PRECOMPRESS !== '0') {
+      this.precompressor = new RamPrecompressor(m.cpu.ram, this.ramCache, PRECOMPRESS_INTERVAL_MS, () => !loop.paused && !this.busy);
+      this.precompressor.start();
+    }
+  }
+
+  private readonly precompressor: RamPrecompressor | undefined;
+
+  /** Stops the background work (the machine is going away). */
+  close(): void {
+    this.precompressor?.stop();
+  }
 
   private qcow2(d: SnapshotDrive): Qcow2Driver | undefined {
     return d.driver instanceof Qcow2Driver ? d.driver : undefined;

@@ -271,3 +271,75 @@ export async function prepareRam(blob: Uint8Array, ramLength: number, cache?: Ra
     },
   };
 }
+
+/** What one background pass may have in flight on libuv's thread pool (a save's deflates come first). */
+const PRECOMPRESS_IN_FLIGHT = 2;
+/** Chunks scanned per event-loop turn: ~2 MiB of hashing, a few ms between the guest's slices. */
+const PRECOMPRESS_BATCH = 8;
+
+/**
+ * Keeps a RamChunkCache close to what RAM holds while the guest runs (a pre-copy, as live
+ * migration does): every `intervalMs` a pass copies each chunk's stored pages, hashes them and
+ * compresses the chunks the cache does not know, a few chunks per event-loop turn. A savevm then
+ * compresses only what changed since the last pass. Entries are keyed by the hash of the exact
+ * bytes compressed (taken from one copy), so a chunk the guest changes meanwhile is a cache
+ * miss, never a wrong entry.
+ */
+export class RamPrecompressor {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly ram: Uint8Array,
+    private readonly cache: RamChunkCache,
+    private readonly intervalMs: number,
+    /** False while nothing changes RAM (a paused VM): the pass is skipped. */
+    private readonly running: () => boolean = () => true,
+  ) {}
+
+  start(): void {
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.pass().finally(() => this.schedule()), this.intervalMs);
+    this.timer.unref?.();
+  }
+
+  /** One pass over RAM; resolves when its compressions are done. */
+  async pass(): Promise<void> {
+    if (!this.running()) return;
+    const mem = Buffer.from(this.ram.buffer, this.ram.byteOffset, this.ram.length);
+    const pageCount = this.ram.length / PAGE_SIZE;
+    const chunks = Math.ceil(pageCount / PAGES_PER_CHUNK);
+    const inFlight = new Set<Promise<void>>();
+    for (let c = 0; c < chunks && !this.stopped; c++) {
+      if (c % PRECOMPRESS_BATCH === 0) await new Promise((r) => setImmediate(r));
+      const first = c * PAGES_PER_CHUNK;
+      const bits = new Uint8Array(PAGES_PER_CHUNK / 8);
+      const pages: number[] = [];
+      for (let p = first; p < Math.min(pageCount, first + PAGES_PER_CHUNK); p++) {
+        if (!isZero(mem, p * PAGE_SIZE, (p + 1) * PAGE_SIZE)) {
+          bits[(p - first) >> 3]! |= 1 << ((p - first) & 7);
+          pages.push(p);
+        }
+      }
+      if (pages.length === 0) continue;
+      const data = Buffer.allocUnsafe(pages.length * PAGE_SIZE);
+      pages.forEach((p, i) => mem.copy(data, i * PAGE_SIZE, p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
+      const key = createHash('sha256').update(bits).update(data).digest();
+      if (this.cache.get(c, key)) continue;
+      while (inFlight.size >= PRECOMPRESS_IN_FLIGHT) await Promise.race(inFlight);
+      const job = deflateRawAsync(data, { level: constants.Z_BEST_SPEED, windowBits: DEFLATE_WINDOW_BITS }).then((z) => this.cache.set(c, key, z));
+      inFlight.add(job);
+      void job.finally(() => inFlight.delete(job));
+    }
+    await Promise.all(inFlight);
+  }
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StateFormatError, decodeState, encodeState, type StateValue } from './codec';
 import { loadSection, saveSection, type StateDescription } from './schema';
-import { captureRam, decodeRam, encodeRam, PAGE_SIZE, prepareRam, RamChunkCache } from './ram';
+import { captureRam, decodeRam, encodeRam, PAGE_SIZE, prepareRam, RamChunkCache, RamPrecompressor } from './ram';
 import { checkFingerprint, decodeVmState, encodeVmState, type MachineFingerprint } from './vmstate';
 
 const uart: StateDescription = {
@@ -123,6 +123,24 @@ describe('RAM chunk cache', () => {
     const expected = new Uint8Array(ram.length);
     await decodeRam(first, expected);
     expect(Buffer.compare(back, expected)).toBe(0);
+  });
+});
+
+describe('RAM pre-compression', () => {
+  it('fills the cache in the background with entries a save then uses as they are', async () => {
+    const ram = new Uint8Array(8 * 1024 * 1024);
+    for (let i = 0; i < ram.length / 2; i += 512) ram[i] = 1 + ((i >> 9) % 200);
+    const cache = new RamChunkCache();
+    const pre = new RamPrecompressor(ram, cache, 60_000);
+    await pre.pass();
+    expect(cache.size).toBe(16); // the non-zero half: 16 chunks of 256 KiB
+    ram[1000] = 1; // changed after the pass: a miss, compressed at save time
+    const withCache = await encodeRam(captureRam(ram), cache);
+    expect(Buffer.compare(withCache, await encodeRam(captureRam(ram)))).toBe(0);
+    const back = new Uint8Array(ram.length);
+    await decodeRam(withCache, back);
+    expect(Buffer.compare(back, ram)).toBe(0);
+    pre.stop();
   });
 });
 
