@@ -28,7 +28,9 @@ export class VmMonitor {
     readonly loop: RunLoop,
     private readonly quit: () => void,
   ) {
-    this.opened = openDrivesOf(machine.virtio.map((s) => s.device));
+    // In command-line order (slots are filled from the last one down): the vmstate goes to the
+    // first writable drive, and virtio0 is the first if=virtio one, as in QEMU.
+    this.opened = openDrivesOf([...machine.virtio].reverse().map((s) => s.device));
     let virtioIndex = 0;
     this.named = this.opened.map((d, i) => ({
       device: d.spec.id ?? `virtio${virtioIndex++}`,
