@@ -5,7 +5,8 @@
 // permission for the page) and shared by the harts. Each block keeps a snapshot of the bytes it
 // was decoded from and is used only while guest memory still holds them: stores by any hart,
 // device DMA into RAM or a reloaded program can never leave a stale block behind, and FENCE.I has
-// nothing to invalidate (it ends the block, so the next one is checked again).
+// nothing to invalidate (it ends the block, so the next one is checked again). The check itself
+// is skipped while the memory epoch has not moved since the last one (codepages.ts).
 // Layout (layout.ts): a direct-mapped hash of { host, block } pairs and a bump-allocated arena,
 // emptied all at once when it fills (QEMU flushes its translation cache the same way).
 import {

@@ -6,15 +6,16 @@
 //                x[r] is at byte r*8, so an access is one load with no base to add. Hot code uses
 //                constant addresses, so run(hart) copies the hart's saved state in and out
 //                (selectHart); a hart that is not active lives in its slot MEM_SLOTS + h*STATE_SIZE.
-//   MEM_STEP     a one-instruction block (blocks.ts layout) for instructions run one at a time
+//   MEM_STEP     a one-instruction block (blocks.ts layout) for instructions run one at a time;
+//                at MEM_STEP + 0x400 the scratch the TS side passes breakpoints through
 //   0x0001_0000  AssemblyScript static data (--memoryBase in scripts/build-wasm.mjs; checked at init)
 //   MEM_RVC      the compressed-instruction expansion table: 64 Ki u32, index = the 16-bit word,
-//                value = the 32-bit equivalent or 0 (illegal)
+//                value = the 32-bit equivalent or ILLEGAL_EXPANSION (decode.gen.ts)
 //   MEM_TLB      per hart, per translation context, per access kind: TLB_ENTRIES entries of 16 bytes
 //                { tag: u64 = page-aligned virtual address or TLB_INVALID, addend: u32 }
 //                host address = u32(vaddr) + addend (mod 2^32). See mmu.ts for contexts and kinds.
 //   MEM_BLOCK_HASH, MEM_BLOCK_ARENA  the decoded-block cache (blocks.ts), shared by all harts
-//                (keyed by host address, validated against a snapshot on every entry)
+//                (keyed by host address, re-checked against a snapshot when memory may have changed)
 //   MEM_CODE_PAGES  a byte per 4 KiB of linear memory: the page holds decoded code (codepages.ts)
 //   MEM_ROM      the mask ROM (romSize bytes, at most ROM_MAX)
 //   MEM_RAM      guest RAM (ramSize bytes), up to the end of the memory
