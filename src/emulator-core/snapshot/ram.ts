@@ -320,7 +320,11 @@ export class RamPrecompressor {
     const chunks = Math.ceil(pageCount / PAGES_PER_CHUNK);
     const inFlight = new Set<Promise<void>>();
     for (let c = 0; c < chunks && !this.stopped; c++) {
-      if (c % PRECOMPRESS_BATCH === 0) await new Promise((r) => setImmediate(r));
+      if (c % PRECOMPRESS_BATCH === 0) {
+        await new Promise((r) => setImmediate(r));
+        // A save or load started (or the VM paused): the pass gives way at once.
+        if (!this.running()) break;
+      }
       const first = c * PAGES_PER_CHUNK;
       const bits = new Uint8Array(PAGES_PER_CHUNK / 8);
       const pages: number[] = [];
