@@ -26,7 +26,8 @@ export async function startQmp(spec: QmpSpec, machine: VirtMachine, loop: RunLoo
   registerMachineCommands(qmp, {
     state: () => (ended ? 'shutdown' : loop.paused ? 'paused' : 'running'),
     pause: () => loop.pause(),
-    resume: () => loop.resume(),
+    // A save or load in progress holds the machine; a `cont` then takes effect when it is done.
+    resume: () => (monitor?.snapshots.inProgress ? monitor.snapshots.resumeAfterwards() : loop.resume()),
     // The loop resets the board between slices, as it does for a guest reboot.
     reset: () => {
       machine.pendingReset = true;

@@ -63,7 +63,8 @@ export class VmMonitor {
       },
       cont: () => {
         if (!loop.paused) return;
-        loop.resume();
+        if (snaps.inProgress) snaps.resumeAfterwards();
+        else loop.resume();
         this.emit('RESUME');
       },
       reset: () => {

@@ -122,9 +122,24 @@ export class VmSnapshots {
     return first;
   }
 
+  /** A save or load is under way (the machine is held paused by it). */
+  get inProgress(): boolean {
+    return this.busy;
+  }
+
+  /**
+   * A `cont` while a save or load holds the machine: it runs once the operation is done (resuming
+   * in the middle of a save would let the guest write to a disk not yet snapshotted).
+   */
+  resumeAfterwards(): void {
+    this.resumeRequested = true;
+  }
+  private resumeRequested = false;
+
   private async exclusive<T>(what: string, fn: () => Promise<T>): Promise<T> {
     if (this.busy) throw new SnapshotError(`Cannot ${what}: another snapshot operation is in progress`);
     this.busy = true;
+    this.resumeRequested = false;
     const wasRunning = !this.loop.paused;
     if (wasRunning) {
       this.loop.pause();
@@ -134,9 +149,10 @@ export class VmSnapshots {
       return await fn();
     } finally {
       this.busy = false;
-      if (wasRunning) {
+      if (wasRunning || this.resumeRequested) {
         this.loop.resume();
-        this.events.resumed();
+        // A deferred `cont` already announced RESUME.
+        if (!this.resumeRequested) this.events.resumed();
       }
     }
   }
