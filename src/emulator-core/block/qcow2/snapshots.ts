@@ -236,6 +236,13 @@ export async function readSnapshotVmState(img: Qcow2Image, idOrName: string): Pr
   const cs = img.clusterSize;
   const l1 = await readL1(img, sn.l1TableOffset, sn.l1Size);
   const base = diskL1Entries(img, sn.diskSize ?? img.size) * img.l2Entries; // first VM state cluster
+  // Clusters that follow each other in the file (a vmstate is written in one piece) are read in
+  // one request.
+  let run: { pos: number; host: number; len: number } | undefined;
+  const flush = async () => {
+    if (run) await img.file.read(out.subarray(run.pos, run.pos + run.len), run.host);
+    run = undefined;
+  };
   for (let pos = 0; pos < out.length; pos += cs) {
     const g = base + pos / cs;
     const l1i = Math.floor(g / img.l2Entries);
@@ -247,8 +254,15 @@ export async function readSnapshotVmState(img: Qcow2Image, idOrName: string): Pr
     const hi = hiOf(table, j * 8);
     const lo = loOf(table, j * 8);
     const kind = l2Kind(hi, lo, img.v3);
-    if (kind === ClusterKind.Normal) await img.file.read(out.subarray(pos, pos + n), entryOffset(hi, lo));
-    else if (kind === ClusterKind.Compressed) throw new BlockError('ENOTSUP', 'compressed VM state is not supported');
+    if (kind === ClusterKind.Normal) {
+      const host = entryOffset(hi, lo);
+      if (run && run.pos + run.len === pos && run.host + run.len === host) run.len += n;
+      else {
+        await flush();
+        run = { pos, host, len: n };
+      }
+    } else if (kind === ClusterKind.Compressed) throw new BlockError('ENOTSUP', 'compressed VM state is not supported');
   }
+  await flush();
   return out;
 }
