@@ -137,8 +137,9 @@ export interface MachineCapture {
 /**
  * Copies the machine's state. Call it between slices with the machine paused and every block
  * request finished (drainBlockRequests): a request in flight is neither in RAM nor in the disk.
+ * `cache`: the machine's chunk cache; RAM it already knows is not copied.
  */
-export function captureMachine(m: VirtMachine, loop: RunLoop): MachineCapture {
+export function captureMachine(m: VirtMachine, loop: RunLoop, cache?: RamChunkCache): MachineCapture {
   const all = parts(m, loop);
   const sections = all.map((p) => p.save());
   const clock = m.clock.saveState();
@@ -147,7 +148,7 @@ export function captureMachine(m: VirtMachine, loop: RunLoop): MachineCapture {
     vmClockNs: BigInt(Math.round(clock.mtime)) * 100n,
     icount: m.clock.deterministic ? clock.instructions : undefined,
     sections,
-    ram: captureRam(m.cpu.ram),
+    ram: captureRam(m.cpu.ram, cache),
   };
 }
 

@@ -173,7 +173,7 @@ export class VmSnapshots {
       await drainBlockRequests(this.m);
       for (const t of targets) await t.driver.flush();
       phase('drain+flush');
-      const capture = captureMachine(this.m, this.loop);
+      const capture = captureMachine(this.m, this.loop, this.ramCache);
       phase('capture');
       const vmState = await encodeCapture(capture, this.ramCache);
       phase('encode');

@@ -30,8 +30,15 @@ const DEFLATE_WINDOW_BITS = 12;
 export interface RamCapture {
   pageCount: number;
   bitmap: Uint8Array;
-  /** Per chunk: its stored pages, concatenated; undefined when the chunk is all zero. */
+  /**
+   * Per chunk: its stored pages, concatenated; undefined when the chunk is all zero, or when the
+   * cache given to captureRam already had it (then `known` holds its compressed bytes).
+   */
   chunks: Array<Uint8Array | undefined>;
+  /** With a cache: per chunk, the compressed bytes the cache had for exactly this content. */
+  known?: Array<Uint8Array | undefined>;
+  /** With a cache: per stored chunk, the hash of its content (the cache key). */
+  keys?: Array<Buffer | undefined>;
 }
 
 const ZERO_PAGE = Buffer.alloc(PAGE_SIZE);
@@ -43,13 +50,19 @@ function isZero(mem: Buffer, from: number, to: number): boolean {
   return zeros.compare(mem, from, to) === 0;
 }
 
-export function captureRam(ram: Uint8Array): RamCapture {
+/**
+ * `cache`: the chunks it already knows (by a hash of RAM's content, taken now) are not copied;
+ * the capture carries their compressed bytes instead.
+ */
+export function captureRam(ram: Uint8Array, cache?: RamChunkCache): RamCapture {
   if (ram.length % PAGE_SIZE !== 0) throw new Error(`RAM size ${ram.length} is not a whole number of pages`);
   const pageCount = ram.length / PAGE_SIZE;
   const bitmap = new Uint8Array(Math.ceil(pageCount / 8));
   // One Buffer over RAM: zero tests are memcmp against zeros (no per-page objects), copies memcpy.
   const mem = Buffer.from(ram.buffer, ram.byteOffset, ram.length);
   const chunks: Array<Uint8Array | undefined> = [];
+  const known: Array<Uint8Array | undefined> = [];
+  const keys: Array<Buffer | undefined> = [];
   const stored: number[] = [];
   const pagesPerBlock = ZERO_BLOCK.length / PAGE_SIZE;
   for (let c = 0; c * PAGES_PER_CHUNK < pageCount; c++) {
@@ -69,7 +82,24 @@ export function captureRam(ram: Uint8Array): RamCapture {
     }
     if (stored.length === 0) {
       chunks.push(undefined);
+      known.push(undefined);
+      keys.push(undefined);
       continue;
+    }
+    if (cache) {
+      const hash = createHash('sha256').update(bitmap.subarray((first / 8) | 0, ((first + PAGES_PER_CHUNK) / 8) | 0));
+      for (const p of stored) hash.update(mem.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
+      const key = hash.digest();
+      keys.push(key);
+      const hit = cache.get(c, key);
+      known.push(hit);
+      if (hit) {
+        chunks.push(undefined);
+        continue;
+      }
+    } else {
+      keys.push(undefined);
+      known.push(undefined);
     }
     const data = Buffer.allocUnsafe(stored.length * PAGE_SIZE);
     // Runs of consecutive pages are one copy each.
@@ -81,7 +111,7 @@ export function captureRam(ram: Uint8Array): RamCapture {
     }
     chunks.push(data);
   }
-  return { pageCount, bitmap, chunks };
+  return cache ? { pageCount, bitmap, chunks, known, keys } : { pageCount, bitmap, chunks };
 }
 
 /**
@@ -115,13 +145,15 @@ function chunkKey(bitmap: Uint8Array, index: number, data: Uint8Array): Buffer {
 export async function encodeRam(capture: RamCapture, cache?: RamChunkCache): Promise<Uint8Array> {
   const compressed = await Promise.all(
     capture.chunks.map(async (data, i) => {
+      const hit = capture.known?.[i];
+      if (hit) return hit;
       if (!data) {
         cache?.drop(i);
         return undefined;
       }
-      const key = cache && chunkKey(capture.bitmap, i, data);
-      const hit = key && cache.get(i, key);
-      if (hit) return hit;
+      const key = cache && (capture.keys?.[i] ?? chunkKey(capture.bitmap, i, data));
+      const cached = key && cache.get(i, key);
+      if (cached) return cached;
       const c = await deflateRawAsync(data, { level: constants.Z_BEST_SPEED, windowBits: DEFLATE_WINDOW_BITS });
       if (key) cache.set(i, key, c);
       return c;
