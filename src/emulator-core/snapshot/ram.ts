@@ -8,7 +8,7 @@
 //   for each chunk holding at least one stored page: u32 length + raw deflate of its stored pages
 import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
-import { deflateRaw, inflateRaw, constants } from 'node:zlib';
+import { deflateRaw, inflateRaw, inflateRawSync, constants } from 'node:zlib';
 import { StateFormatError } from './codec';
 
 const deflateRawAsync = promisify(deflateRaw);
@@ -228,30 +228,20 @@ export async function prepareRam(blob: Uint8Array, ramLength: number, cache?: Ra
   }
   if (pos !== blob.length) throw new StateFormatError(`RAM image has ${blob.length - pos} trailing bytes`);
   // Chunks that RAM already holds (the cache knows RAM's content there by hash, and compressed it
-  // to the very bytes of this image's chunk) are neither inflated nor copied.
-  const inPlace = new Set<number>();
+  // to the very bytes of this image's chunk) are neither inflated nor copied. apply() checks
+  // them again: a device may write guest RAM while the load waits for its inflates (a network
+  // frame arriving), and such a chunk is then inflated after all.
+  const inPlace = new Map<number, Buffer>();
+  const bits = perChunk / 8;
   if (cache && current && current.length === ramLength && perChunk === PAGES_PER_CHUNK) {
     const mem = Buffer.from(current.buffer, current.byteOffset, current.length);
-    const bits = perChunk / 8;
     jobs.forEach((job, j) => {
-      const first = job.index * perChunk;
-      const own = new Uint8Array(bits);
-      const hash = createHash('sha256');
-      const pages: number[] = [];
-      for (let p = first; p < Math.min(pageCount, first + perChunk); p++) {
-        if (!isZero(mem, p * PAGE_SIZE, (p + 1) * PAGE_SIZE)) {
-          own[(p - first) >> 3]! |= 1 << ((p - first) & 7);
-          pages.push(p);
-        }
-      }
-      if (Buffer.compare(own, bitmap.subarray(job.index * bits, (job.index + 1) * bits)) !== 0) return;
-      hash.update(own);
-      for (const p of pages) hash.update(mem.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
-      const cached = cache.get(job.index, hash.digest());
-      if (cached && Buffer.compare(cached, job.data) === 0) inPlace.add(j);
+      const key = contentKey(mem, pageCount, job.index, bitmap.subarray(job.index * bits, (job.index + 1) * bits));
+      const cached = key && cache.get(job.index, key);
+      if (cached && Buffer.compare(cached, job.data) === 0) inPlace.set(j, key);
     });
   }
-  const inflated = await Promise.all(
+  const inflated: Array<Buffer | undefined> = await Promise.all(
     jobs.map(async ({ pages, data }, j) => {
       if (inPlace.has(j)) return undefined;
       let out: Buffer;
@@ -268,6 +258,15 @@ export async function prepareRam(blob: Uint8Array, ramLength: number, cache?: Ra
     apply(ram: Uint8Array): void {
       if (ram.length !== ramLength) throw new RangeError(`RAM image prepared for ${ramLength} bytes, given ${ram.length}`);
       const mem = Buffer.from(ram.buffer, ram.byteOffset, ram.length);
+      const sameRam = current !== undefined && ram.buffer === current.buffer && ram.byteOffset === current.byteOffset;
+      for (const [j, key] of inPlace) {
+        const job = jobs[j]!;
+        const now = sameRam ? contentKey(mem, pageCount, job.index, bitmap.subarray(job.index * bits, (job.index + 1) * bits)) : undefined;
+        if (now && now.equals(key)) continue;
+        // Changed since prepare (or another RAM): inflated now, synchronously (checked as in prepare).
+        inflated[j] = inflateChunkSync(job.data, job.pages.length);
+        inPlace.delete(j);
+      }
       // The runs between stored pages must read zero. Writing zeros over RAM that already is
       // zero would make the host back every untouched page of it: those are only tested.
       const zeroRange = (from: number, to: number) => {
@@ -291,7 +290,7 @@ export async function prepareRam(blob: Uint8Array, ramLength: number, cache?: Ra
       // returns (off its critical path), from the inflated copies, not from RAM the guest changes.
       if (cache && perChunk === PAGES_PER_CHUNK) {
         setImmediate(() => {
-          const kept = new Set([...inPlace].map((j) => jobs[j]!.index));
+          const kept = new Set([...inPlace.keys()].map((j) => jobs[j]!.index));
           for (let i = 0; i < Math.ceil(pageCount / perChunk); i++) if (!kept.has(i)) cache.drop(i);
           jobs.forEach(({ data, index }, j) => {
             const raw = inflated[j];
@@ -302,6 +301,37 @@ export async function prepareRam(blob: Uint8Array, ramLength: number, cache?: Ra
       }
     },
   };
+}
+
+/**
+ * The cache key of what RAM holds in chunk `index` (hash of its bitmap and stored pages), or
+ * undefined when its zero-page layout is not `expectBits`.
+ */
+function contentKey(mem: Buffer, pageCount: number, index: number, expectBits: Uint8Array): Buffer | undefined {
+  const first = index * PAGES_PER_CHUNK;
+  const own = new Uint8Array(PAGES_PER_CHUNK / 8);
+  const pages: number[] = [];
+  for (let p = first; p < Math.min(pageCount, first + PAGES_PER_CHUNK); p++) {
+    if (!isZero(mem, p * PAGE_SIZE, (p + 1) * PAGE_SIZE)) {
+      own[(p - first) >> 3]! |= 1 << ((p - first) & 7);
+      pages.push(p);
+    }
+  }
+  if (Buffer.compare(own.subarray(0, expectBits.length), expectBits) !== 0 || own.subarray(expectBits.length).some((b) => b !== 0)) return undefined;
+  const hash = createHash('sha256').update(expectBits);
+  for (const p of pages) hash.update(mem.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
+  return hash.digest();
+}
+
+function inflateChunkSync(data: Uint8Array, pages: number): Buffer {
+  let out: Buffer;
+  try {
+    out = inflateRawSync(data, { maxOutputLength: pages * PAGE_SIZE, windowBits: 15 });
+  } catch (e) {
+    throw new StateFormatError(`RAM image chunk does not inflate: ${(e as Error).message}`);
+  }
+  if (out.length !== pages * PAGE_SIZE) throw new StateFormatError('RAM image chunk has the wrong size');
+  return out;
 }
 
 /** What one background pass may have in flight on libuv's thread pool (a save's deflates come first). */

@@ -123,6 +123,11 @@ describe('RAM chunk cache', () => {
     const expected = new Uint8Array(ram.length);
     await decodeRam(first, expected);
     expect(Buffer.compare(back, expected)).toBe(0);
+    // A device writes a chunk judged in place between prepare and apply: it is loaded after all.
+    const prepared = await prepareRam(first, back.length, loaded, back);
+    back[3 * 1024 * 1024 + 4096 + 5] ^= 0xff; // a stored page (page 768 is a zero one)
+    prepared.apply(back);
+    expect(Buffer.compare(back, expected)).toBe(0);
   });
 });
 
