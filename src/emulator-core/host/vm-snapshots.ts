@@ -229,20 +229,25 @@ export class VmSnapshots {
       } catch (e) {
         throw new SnapshotError(`Error while loading VM state of snapshot '${sn.name}': ${(e as Error).message}`);
       }
-      let applied;
+      // A dry run first: every part takes its state (and is put back) before the disks change.
+      // The real one comes after the disks, with RAM, in one synchronous step: nothing (a network
+      // frame) can then reach the devices between their state and RAM.
       try {
-        applied = restore.apply();
+        restore.apply().undo();
       } catch (e) {
         throw new SnapshotError(`Error while loading VM state of snapshot '${sn.name}': ${(e as Error).message}`);
       }
       try {
         for (const t of targets) await t.driver.applySnapshot(t.driver.listSnapshots().find((s) => s.name === sn.name)!.id);
       } catch (e) {
-        applied.undo();
         throw new SnapshotError(`Could not revert the disks to snapshot '${sn.name}': ${(e as Error).message}`);
       }
       phase('revert disks');
-      applied.finish();
+      try {
+        restore.apply().finish();
+      } catch (e) {
+        throw new SnapshotError(`Error while loading VM state of snapshot '${sn.name}': ${(e as Error).message}`);
+      }
       phase('apply');
       const total = performance.now() - t0;
       this.lastTiming = { pausedMs: total, totalMs: total, vmStateBytes: blob.length };
