@@ -185,9 +185,10 @@ export class VmSnapshots {
       const spec = { name, dateSec, dateNsec, vmClockNsec: Number(capture.vmClockNs), icount: capture.icount };
       let saved: Snapshot | undefined;
       const done: Array<SnapshotDrive & { driver: Qcow2Driver }> = [];
+      // The vmstate drive first: the other drives' snapshots are only made once it holds the state.
+      const order = [vmDrive, ...targets.filter((x) => x.nodeName !== vmDrive.nodeName)];
       try {
-        // The vmstate drive first: the other drives' snapshots are only made once it holds the state.
-        for (const t of [vmDrive, ...targets.filter((x) => x.nodeName !== vmDrive.nodeName)]) {
+        for (const t of order) {
           const sn = await t.driver.createSnapshot(t === vmDrive ? { ...spec, vmState } : spec);
           done.push(t);
           if (t === vmDrive) saved = sn;
@@ -195,7 +196,7 @@ export class VmSnapshots {
       } catch (e) {
         // Not all drives have it: take it off those that do, so no partial snapshot is left.
         for (const t of done) await t.driver.deleteSnapshot(name).catch(() => undefined);
-        throw new SnapshotError(`Error while creating snapshot on '${done.length < targets.length ? [vmDrive, ...targets][done.length]!.device : vmDrive.device}': ${(e as Error).message}`);
+        throw new SnapshotError(`Error while creating snapshot on '${order[done.length]?.device ?? vmDrive.device}': ${(e as Error).message}`);
       }
       phase('snapshot');
       const total = performance.now() - t0;
