@@ -4,7 +4,9 @@
 // list with `api[channel].args` before a service sees it.
 import { z } from 'zod';
 import { CreateVmRequest, DiskFormat, VmConfig, VmConfigPatch, VmId } from './vm-config';
+import { ImageGraph, ImageJob, ImageRequests } from './images';
 import { AppSettings, AppSettingsPatch } from './settings';
+import { RestoreOptions, SnapshotEntry, SnapshotKey, SnapshotTitle, Timeline } from './snapshots';
 
 export const VmState = z.enum(['stopped', 'starting', 'running', 'paused', 'stopping', 'crashed']);
 export type VmState = z.infer<typeof VmState>;
@@ -63,6 +65,25 @@ export const api = {
   'files.check': { args: z.tuple([z.string().max(4096)]), result: FileCheck },
   'settings.get': { args: none, result: AppSettings },
   'settings.set': { args: z.tuple([AppSettingsPatch]), result: AppSettings },
+  // The Images view: the graph, and operations that answer with the job they started (or refuse).
+  'images.list': { args: none, result: ImageGraph },
+  'images.import': { args: z.tuple([ImageRequests.import]), result: ImageJob },
+  'images.createOverlay': { args: z.tuple([ImageRequests.overlay]), result: ImageJob },
+  'images.commit': { args: z.tuple([ImageRequests.commit]), result: ImageJob },
+  'images.rebase': { args: z.tuple([ImageRequests.rebase]), result: ImageJob },
+  'images.flatten': { args: z.tuple([ImageRequests.flatten]), result: ImageJob },
+  'images.resize': { args: z.tuple([ImageRequests.resize]), result: ImageJob },
+  'images.check': { args: z.tuple([ImageRequests.check]), result: ImageJob },
+  'images.delete': { args: z.tuple([ImageRequests.delete]), result: ImageJob },
+  'jobs.cancel': { args: z.tuple([z.string().max(100)]), result: z.null() },
+  // A VM's snapshot timeline.
+  'snapshots.list': { args: byId, result: Timeline },
+  'snapshots.save': { args: z.tuple([VmId]), result: SnapshotEntry },
+  'snapshots.restore': { args: z.tuple([VmId, SnapshotKey, RestoreOptions]), result: Timeline },
+  'snapshots.rename': { args: z.tuple([VmId, SnapshotKey, SnapshotTitle]), result: Timeline },
+  'snapshots.delete': { args: z.tuple([VmId, SnapshotKey]), result: Timeline },
+  /** The screen at save time as a data: URL (PNG), or null when there is none. */
+  'snapshots.thumbnail': { args: z.tuple([VmId, SnapshotKey]), result: z.string().nullable() },
 } as const;
 
 export type Api = typeof api;
@@ -102,6 +123,12 @@ export const AppEvent = z.discriminatedUnion('type', [
     fraction: z.number().min(0).max(1).optional(),
     done: z.boolean(),
   }),
+  /** Images were added, removed or changed: the Images view reloads its graph. */
+  z.object({ type: z.literal('images.changed') }),
+  /** An image operation started, progressed or ended. */
+  z.object({ type: z.literal('job'), job: ImageJob }),
+  /** A VM's timeline changed (saved, restored, renamed, deleted, or the VM ran). */
+  z.object({ type: z.literal('snapshots.changed'), vmId: VmId }),
 ]);
 export type AppEvent = z.infer<typeof AppEvent>;
 

@@ -4,9 +4,11 @@
 import type { VmConfig } from './vm-config';
 
 /** QEMU's -drive: a virtio-blk disk (if=virtio on virt is virtio-mmio, as QEMU does). */
-function driveArgs(disk: VmConfig['disk']): string[] {
-  if (disk.kind === 'none') return [];
-  return ['-drive', `file=${escapeDriveValue(disk.path)},format=${disk.format},if=virtio`];
+function driveArgs(disk: VmConfig['disk'], stateDisk: VmConfig['stateDisk']): string[] {
+  const args = disk.kind === 'none' ? [] : ['-drive', `file=${escapeDriveValue(disk.path)},format=${disk.format},if=virtio`];
+  // The snapshot holder of a diskless VM (vm-config.ts): after the disk, so a disk stays virtio0.
+  if (stateDisk) args.push('-drive', `file=${escapeDriveValue(stateDisk.path)},format=qcow2,if=virtio`);
+  return args;
 }
 
 /** QEMU's option parser splits on commas; a literal comma in a value is written twice. */
@@ -52,7 +54,7 @@ export function vmArgv(config: VmConfig): string[] {
     '-smp',
     String(config.cpus),
     ...bootArgs(config.boot),
-    ...driveArgs(config.disk),
+    ...driveArgs(config.disk, config.stateDisk),
     ...networkArgs(config.network),
     ...displayArgs(config.display),
     '-nographic',

@@ -72,6 +72,12 @@ export const VmConfig = z.object({
   network: z.object({ enabled: z.boolean() }),
   /** A screen and keyboard/tablet (virtio-gpu, virtio-input), shown in the app's display window over VNC. Absent: none. */
   display: z.object({ enabled: z.boolean() }).optional(),
+  /**
+   * A small QCOW2 disk in the VM's folder that holds its snapshots when it has no disk of its own
+   * (kernel + initrd): QEMU's savevm stores the machine state in the first writable QCOW2 drive.
+   * The guest sees it as an empty virtio disk.
+   */
+  stateDisk: z.object({ path: HostPath }).optional(),
 });
 export type VmConfig = z.infer<typeof VmConfig>;
 

@@ -15,11 +15,14 @@ import {
 import type { CreateVmRequest, DiskConfig, VmConfig } from '../../shared/vm-config';
 import { UserError } from './errors';
 import { hostInfo } from './host-info';
+import type { VmDiskUse } from './image-graph';
+import { ImageService } from './image-service';
 import { checkFile, ImageStore } from './image-store';
 import type { CoreHostLauncher } from './launcher';
 import { LibraryLock } from './library-lock';
 import { libraryPaths } from './paths';
 import { SettingsStore } from './settings-store';
+import { SnapshotService } from './snapshot-service';
 import { Supervisor } from './supervisor';
 import { type LibraryItem, VmLibrary } from './vm-library';
 
@@ -45,6 +48,10 @@ export class AppServices {
   readonly settings: SettingsStore;
   readonly images: ImageStore;
   readonly supervisor: Supervisor;
+  /** The Images view: every image as a graph, and the operations on it. */
+  readonly imageService: ImageService;
+  /** Each VM's snapshot timeline. */
+  readonly snapshots: SnapshotService;
   private readonly listeners = new Set<(event: AppEvent) => void>();
   private readonly handlers: Handlers;
   /** VMs with an operation in flight (create/delete), so two clicks cannot interleave. */
@@ -63,7 +70,19 @@ export class AppServices {
       hostEntry: options.hostEntry,
       hostArgsPrefix: options.hostArgsPrefix,
       qmp: options.qmp,
-      onChange: (id) => void this.publishVm(id),
+      onChange: (id) => this.runtimeChanged(id),
+    });
+    this.imageService = new ImageService({
+      folder: paths.images,
+      vms: () => this.vmDiskUses(),
+      onJob: (job) => this.emit({ type: 'job', job }),
+      onChanged: () => this.emit({ type: 'images.changed' }),
+    });
+    this.snapshots = new SnapshotService({
+      library: this.library,
+      supervisor: this.supervisor,
+      onChanged: (vmId) => this.emit({ type: 'snapshots.changed', vmId }),
+      busyImages: () => this.imageService.busyPaths(),
     });
     this.handlers = this.makeHandlers();
   }
@@ -76,6 +95,8 @@ export class AppServices {
   }
 
   async close(): Promise<void> {
+    for (const job of this.imageService.jobs.list()) if (job.state === 'running') this.imageService.cancel(job.id);
+    await this.imageService.jobs.drain();
     await this.supervisor.stopAll();
     await this.lock.release();
   }
@@ -125,6 +146,48 @@ export class AppServices {
       throw new UserError(`No VM with the id '${id}'`, 'not-found');
     }
     return this.entryOf(item);
+  }
+
+  /**
+   * A VM started, ran, paused or stopped: its entry, its timeline (it ran since the last save) and
+   * the Images view (what runs on which image decides what is refused) all change.
+   */
+  private runtimeChanged(id: string): void {
+    void this.publishVm(id);
+    void this.snapshots
+      .noteState(id)
+      .catch(() => undefined)
+      .then(() => this.emit({ type: 'snapshots.changed', vmId: id }));
+    this.emit({ type: 'images.changed' });
+  }
+
+  private async vmDiskUses(): Promise<VmDiskUse[]> {
+    const uses: VmDiskUse[] = [];
+    for (const item of await this.library.list()) {
+      if (!('config' in item)) continue;
+      const c = item.config;
+      uses.push({
+        id: c.id,
+        name: c.name,
+        running: this.supervisor.isActive(c.id),
+        ...(c.disk.kind === 'image' ? { disk: { path: c.disk.path, format: c.disk.format } } : {}),
+        ...(c.stateDisk ? { stateDisk: c.stateDisk.path } : {}),
+      });
+    }
+    return uses;
+  }
+
+  /** A VM must not start on an image an operation is changing (a commit, a rebase, a snapshot). */
+  private async assertImagesFree(config: VmConfig): Promise<void> {
+    if (this.snapshots.isBusy(config.id)) throw new UserError('Wait: a snapshot operation on this VM is running', 'busy');
+    const busy = this.imageService.busyPaths();
+    if (!busy.size || config.disk.kind !== 'image') return;
+    const nodes = await this.imageService.nodes();
+    const disk = path.resolve(config.disk.path);
+    for (const p of nodes.get(disk)?.chain ?? [disk]) {
+      const what = busy.get(p);
+      if (what) throw new UserError(`Wait: ${what}`, 'image-busy');
+    }
   }
 
   private async publishVm(id: string): Promise<void> {
@@ -213,6 +276,7 @@ export class AppServices {
       await this.library.save(config);
       const entry = this.entryOf({ id, dir, config });
       this.emit({ type: 'vm.changed', vm: entry });
+      this.emit({ type: 'images.changed' });
       return entry;
     } catch (err) {
       await this.library.remove(id); // no half-made VM folder is left behind
@@ -244,6 +308,7 @@ export class AppServices {
     await this.library.remove(id);
     this.supervisor.forget(id);
     this.emit({ type: 'vm.removed', id });
+    this.emit({ type: 'images.changed' });
     return null;
   }
 
@@ -271,9 +336,11 @@ export class AppServices {
       'vms.delete': (id, { deleteDisks }) => this.remove(id, deleteDisks),
       'vms.start': async (id) => {
         if (this.busy.has(id)) throw new UserError('The VM is being created', 'busy');
-        const config = await this.library.get(id);
+        let config = await this.library.get(id);
         await this.validateBoot(config.boot);
         if (config.disk.kind === 'image') await this.assertFile(config.disk.path, 'disk', 'Disk image');
+        await this.assertImagesFree(config);
+        config = await this.snapshots.ensureStateDisk(config);
         await sv.start(config);
         return this.entry(id);
       },
@@ -285,6 +352,25 @@ export class AppServices {
       'files.check': async (file) => checkFile(file),
       'settings.get': () => this.settings.get(),
       'settings.set': (patch) => this.settings.set(patch),
+      'images.list': () => this.imageService.graph(),
+      'images.import': ({ source, name }) => this.imageService.import(source, name),
+      'images.createOverlay': ({ base, name }) => this.imageService.createOverlay(base, name),
+      'images.commit': ({ path: file, acceptInvalidated }) => this.imageService.commit(file, acceptInvalidated),
+      'images.rebase': ({ path: file, newBase }) => this.imageService.rebase(file, newBase),
+      'images.flatten': ({ path: file }) => this.imageService.flatten(file),
+      'images.resize': ({ path: file, size }) => this.imageService.resize(file, size),
+      'images.check': ({ path: file }) => this.imageService.check(file),
+      'images.delete': ({ path: file }) => this.imageService.delete(file),
+      'jobs.cancel': async (id) => {
+        this.imageService.cancel(id);
+        return null;
+      },
+      'snapshots.list': (id) => this.snapshots.list(id),
+      'snapshots.save': (id) => this.snapshots.save(id),
+      'snapshots.restore': (id, key, { discardChanges }) => this.snapshots.restore(id, key, discardChanges),
+      'snapshots.rename': (id, key, title) => this.snapshots.rename(id, key, title),
+      'snapshots.delete': (id, key) => this.snapshots.delete(id, key),
+      'snapshots.thumbnail': (id, key) => this.snapshots.thumbnail(id, key),
     };
   }
 

@@ -14,6 +14,8 @@ export interface LibraryPaths {
   vms: string;
   lock: string;
   settings: string;
+  /** Images the app imported or created (the Images view). */
+  images: string;
 }
 
 export function libraryPaths(root: string): LibraryPaths {
@@ -22,5 +24,6 @@ export function libraryPaths(root: string): LibraryPaths {
     vms: path.join(root, 'vms'),
     lock: path.join(root, 'library.lock'),
     settings: path.join(root, 'settings.json'),
+    images: path.join(root, 'images'),
   };
 }

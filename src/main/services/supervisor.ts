@@ -291,6 +291,23 @@ export class Supervisor {
     if (this.runtimeDir) await fs.rm(this.runtimeDir, { recursive: true, force: true });
   }
 
+  /** The monitor of a running VM, for live snapshots (snapshot-service.ts). */
+  qmpOf(id: string): QmpClient {
+    const run = this.runs.get(id);
+    if (!run || run.state === 'starting' || run.state === 'stopping') throw new UserError('The VM is not running', 'not-running');
+    if (!run.qmp) throw new UserError('Live snapshots need the core host\'s QMP monitor, which this host lacks', 'no-qmp');
+    return run.qmp;
+  }
+
+  hasDisplay(id: string): boolean {
+    return !!this.runs.get(id)?.displayPath;
+  }
+
+  /** The console's last lines (this run's, or the last run's), as a snapshot's thumbnail. */
+  consoleLines(id: string, count: number): string[] {
+    return (this.runs.get(id)?.console ?? this.past.get(id)?.console)?.lastLines(count) ?? [];
+  }
+
   forget(id: string): void {
     this.past.delete(id);
   }
