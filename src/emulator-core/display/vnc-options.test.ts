@@ -34,6 +34,7 @@ describe('-vnc option', () => {
     expect(parseVncOption(':1,websocket=6080').websocket).toEqual({ host: '127.0.0.1', port: 6080 });
     expect(parseVncOption('unix:/s,websocket=0.0.0.0:6080').websocket).toEqual({ host: '0.0.0.0', port: 6080 });
     expect(parseVncOption(':1,websocket=off').websocket).toBeNull();
+    expect(parseVncOption('unix:/s,websocket=127.0.0.1:0,password=on')).toMatchObject({ websocket: { host: '127.0.0.1', port: 0 }, password: true });
   });
 
   it('rejects what it cannot honour, saying what', () => {

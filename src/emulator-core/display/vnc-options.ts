@@ -137,7 +137,8 @@ export function parseVncOption(text: string): VncConfig {
       cfg.websocket = { host: hostForWebsocket, port: WEBSOCKET_BASE_PORT + displayNumber };
     } else {
       const { host, port } = splitHostPort(websocketValue, '-vnc websocket');
-      cfg.websocket = { host: host || hostForWebsocket, port: parseInteger(port, 'websocket port', 1, 65535) };
+      // Port 0: any free port, as QEMU 7.2 takes it (query-vnc-servers then names the port bound).
+      cfg.websocket = { host: host || hostForWebsocket, port: parseInteger(port, 'websocket port', 0, 65535) };
     }
   }
   return cfg;

@@ -419,6 +419,32 @@ describe('transports', () => {
     expectPicture(c, fb);
   });
 
+  it('refuses WebSocket handshakes from other pages when its origins are set', async () => {
+    const fb = new Framebuffer(32, 32);
+    const { VncServer } = await import('./server');
+    const origin = 'http://127.0.0.1:4000';
+    const server = new VncServer({ framebuffer: fb, websocketOrigins: [origin] });
+    servers.push(server);
+    const refused: string[] = [];
+    server.on('websocket-refused', (why: string) => refused.push(why));
+    const { port } = (await server.listen(ephemeralConfig({ listen: null, websocket: { host: '127.0.0.1', port: 0 } }))).websocket!;
+    const status = (headers: Record<string, string>) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/`, ['binary'], { headers });
+        ws.once('open', () => (ws.close(), resolve(101)));
+        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.once('error', () => resolve(-1));
+      });
+    expect(await status({})).toBe(403);
+    expect(await status({ Origin: 'http://evil.example' })).toBe(403);
+    expect(await status({ Origin: 'http://127.0.0.1:4001' })).toBe(403);
+    // A DNS-rebinding page: our origin cannot be forged by it, but the Host it sends is its name.
+    expect(await status({ Origin: origin, Host: `evil.example:${port}` })).toBe(403);
+    expect(refused).toEqual(['no Origin', 'foreign Origin http://evil.example', 'foreign Origin http://127.0.0.1:4001', `bad Host evil.example:${port}`]);
+    expect(server.clients).toHaveLength(0);
+    expect(await status({ Origin: origin })).toBe(101);
+  });
+
   it('listens on a unix socket', async () => {
     const fb = new Framebuffer(32, 32);
     const { VncServer } = await import('./server');

@@ -24,6 +24,13 @@ export interface VncServerOptions {
   onCutText?: (text: string) => void;
   /** How long a client may take over the handshake (default 30 s). */
   handshakeTimeoutMs?: number;
+  /**
+   * Pages allowed to open the WebSocket listener (exact `Origin` values). Absent: any client, as
+   * QEMU's websocket. Given (the app sets it for its display window): the handshake must carry one
+   * of these origins and a loopback Host naming our port, so another site open in the same
+   * browser, or a DNS-rebinding page, cannot reach the guest's screen even if it found the port.
+   */
+  websocketOrigins?: readonly string[];
 }
 
 export interface VncAddresses {
@@ -48,6 +55,7 @@ export class VncServer extends EventEmitter implements ConnectionHost {
   private unixPath: string | null = null;
   private readonly onCutText?: (text: string) => void;
   readonly handshakeTimeoutMs?: number;
+  private readonly websocketOrigins?: readonly string[];
 
   constructor(opts: VncServerOptions) {
     super();
@@ -59,6 +67,7 @@ export class VncServer extends EventEmitter implements ConnectionHost {
     this.share = opts.share ?? 'allow-exclusive';
     this.maxConnections = opts.connections ?? 32;
     this.onCutText = opts.onCutText;
+    this.websocketOrigins = opts.websocketOrigins;
   }
 
   get clients(): readonly RfbConnection[] {
@@ -176,6 +185,13 @@ export class VncServer extends EventEmitter implements ConnectionHost {
         // noVNC and websockify speak RFB in binary frames under the 'binary' subprotocol (or none).
         handleProtocols: (protocols) => (protocols.has('binary') ? 'binary' : false),
         perMessageDeflate: false,
+        verifyClient: (info, done) => {
+          const refusal = this.refuseWebSocket(info.origin, info.req.headers.host, port);
+          if (refusal) {
+            this.emit('websocket-refused', refusal);
+            done(false, 403, refusal);
+          } else done(true);
+        },
       });
       wss.once('error', reject);
       wss.on('listening', () => {
@@ -190,6 +206,17 @@ export class VncServer extends EventEmitter implements ConnectionHost {
         this.attach(stream, `ws:${req.socket.remoteAddress}:${req.socket.remotePort}`);
       });
     });
+  }
+
+  /** Why a WebSocket handshake is refused (see `websocketOrigins`), or null to accept it. */
+  private refuseWebSocket(origin: string | undefined, host: string | undefined, listenPort: number): string | null {
+    const allowed = this.websocketOrigins;
+    if (!allowed) return null;
+    if (!origin) return 'no Origin';
+    if (!allowed.includes(origin)) return `foreign Origin ${origin}`;
+    const port = listenPort || (this.wss?.address() as net.AddressInfo | undefined)?.port;
+    if (!host || !['127.0.0.1', 'localhost', '[::1]'].some((h) => host === `${h}:${port}`)) return `bad Host ${host ?? ''}`;
+    return null;
   }
 
   /** Closes the listeners and every client. */
