@@ -1,11 +1,29 @@
+import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RfbClient } from '../display/rfb/client';
 import { KEY } from '../display/keymap';
 import { VirtioGpu } from '../devices/virtio/gpu';
 import { VirtioInput } from '../devices/virtio/input';
 import { TestDriver } from '../devices/virtio/test-driver';
-import { addDisplayDevice, createDisplayDevices, DisplayOptionError, emptyDisplayConfig, setVnc, startDisplay } from './display-devices';
+import { EventEmitter } from 'node:events';
+import { MessageChannel } from 'node:worker_threads';
+import { WebSocket } from 'ws';
+import type { ByteMessagePort } from '../display/rfb/message-port-stream';
+import {
+  acceptDisplayPorts,
+  addDisplayDevice,
+  createDisplayDevices,
+  DISPLAY_PORT_MESSAGE,
+  DisplayOptionError,
+  emptyDisplayConfig,
+  type ParentPort,
+  setVnc,
+  startDisplay,
+  WEBSOCKET_ORIGINS_ENV,
+} from './display-devices';
 
 describe('-device and -vnc for display and input', () => {
   it('takes QEMU device names and properties, and leaves other devices alone', () => {
@@ -70,6 +88,68 @@ describe('-device and -vnc for display and input', () => {
       const ev = kbd.read(TEST_EVENT_ADDR(kbd, used[0]![0]), 8);
       expect(new DataView(ev.buffer, ev.byteOffset).getUint16(2, true)).toBe(KEY.A);
       client.close();
+    } finally {
+      await display.close();
+    }
+  });
+
+  it('the app\'s WebSocket: a free port, origins from the environment, a password from QMP', async () => {
+    const c = emptyDisplayConfig();
+    addDisplayDevice(c, 'virtio-gpu-device');
+    const dir = mkdtempSync(join(tmpdir(), 'viv-disp-'));
+    setVnc(c, `unix:${join(dir, 'vnc')},websocket=127.0.0.1:0,password=on`);
+    const origin = 'http://127.0.0.1:4567';
+    const display = await startDisplay(c, createDisplayDevices(c), () => {}, 'vm', { [WEBSOCKET_ORIGINS_ENV]: `${origin}, http://localhost:4567` });
+    try {
+      const port = display.addresses.websocket!.port;
+      expect(port).toBeGreaterThan(0);
+      const open = (o: string) =>
+        new Promise<number>((resolve) => {
+          const ws = new WebSocket(`ws://127.0.0.1:${port}/`, ['binary'], { headers: { Origin: o } });
+          ws.once('open', () => (ws.close(), resolve(101)));
+          ws.once('unexpected-response', (_q, r) => resolve(r.statusCode ?? 0));
+        });
+      expect(await open('http://evil.example')).toBe(403);
+      expect(await open('http://localhost:4567')).toBe(101);
+      expect(display.control.vnc()).toEqual({ enabled: true, passwordAuth: true });
+    } finally {
+      await display.close();
+    }
+  });
+
+  it('serves RFB on the MessagePorts main hands over (Electron), and closes them without a VNC server', async () => {
+    const c = emptyDisplayConfig();
+    addDisplayDevice(c, 'virtio-gpu-device');
+    setVnc(c, `unix:${join(mkdtempSync(join(tmpdir(), 'viv-disp-')), 'vnc')}`);
+    const display = await startDisplay(c, createDisplayDevices(c), () => {});
+    const parent = new EventEmitter();
+    acceptDisplayPorts(parent as unknown as ParentPort, display.vnc);
+    const electronShaped = (p: import('node:worker_threads').MessagePort) =>
+      ({
+        postMessage: (m: unknown) => p.postMessage(m),
+        on(event: string, l: (e: { data: unknown }) => void) {
+          if (event === 'message') p.on('message', (data) => l({ data }));
+          else p.on('close', () => (l as () => void)());
+          return this;
+        },
+        start: () => p.start(),
+        close: () => p.close(),
+      }) as ByteMessagePort;
+    try {
+      const { port1, port2 } = new MessageChannel();
+      const greeting = new Promise<string>((r) => port2.on('message', (m: Uint8Array) => r(Buffer.from(m).toString('latin1'))));
+      parent.emit('message', { data: { type: 'something else' }, ports: [] });
+      parent.emit('message', { data: { type: DISPLAY_PORT_MESSAGE }, ports: [electronShaped(port1)] });
+      expect(await greeting).toBe('RFB 003.008\n');
+      expect(display.vnc!.clients).toHaveLength(1);
+      port2.close();
+
+      const lonely = new MessageChannel();
+      const closed = new Promise((r) => lonely.port2.on('close', r));
+      const parentWithoutVnc = new EventEmitter();
+      acceptDisplayPorts(parentWithoutVnc as unknown as ParentPort, null);
+      parentWithoutVnc.emit('message', { data: { type: DISPLAY_PORT_MESSAGE }, ports: [electronShaped(lonely.port1)] });
+      await closed;
     } finally {
       await display.close();
     }

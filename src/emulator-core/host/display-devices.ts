@@ -4,6 +4,7 @@
 // -device's; the VNC server shows the GPU's framebuffer and feeds the input devices.
 import { Framebuffer } from '../display/framebuffer';
 import type { InputSink } from '../display/input';
+import { type ByteMessagePort, messagePortStream } from '../display/rfb/message-port-stream';
 import { VncServer, type VncAddresses } from '../display/rfb/server';
 import { VncOptionError, parseVncOption, type VncConfig } from '../display/vnc-options';
 import { writeScreendump } from '../display/screendump';
@@ -128,15 +129,58 @@ export interface RunningDisplay {
 }
 
 /**
+ * The pages that may open the `-vnc ...,websocket=` listener, comma-separated exact origins. The
+ * app sets it for its display window (with a VNC password from QMP set_password); unset, any
+ * client may try, as with QEMU. An environment variable, not an option, so the same argv runs
+ * QEMU as the core host.
+ */
+export const WEBSOCKET_ORIGINS_ENV = 'VIVARIUM_VNC_WEBSOCKET_ORIGINS';
+
+export function websocketOrigins(env: NodeJS.ProcessEnv): string[] | undefined {
+  const list = env[WEBSOCKET_ORIGINS_ENV]?.split(',').map((o) => o.trim()).filter(Boolean);
+  return list?.length ? list : undefined;
+}
+
+/**
+ * The message main sends the core host in Electron (a utility process) with one end of a
+ * MessageChannel in its ports: RFB for one display window, straight to the VNC server. Main's
+ * supervisor sends the same string.
+ */
+export const DISPLAY_PORT_MESSAGE = 'vivarium:display-port';
+
+/** Electron's `process.parentPort` in a utility process (absent under Node's fork). */
+export interface ParentPort {
+  on(event: 'message', listener: (event: { data: unknown; ports: ByteMessagePort[] }) => void): unknown;
+}
+
+/** Serves RFB on every display port main hands over; without a VNC server the port is closed. */
+export function acceptDisplayPorts(parent: ParentPort | undefined, vnc: VncServer | null): void {
+  parent?.on('message', ({ data, ports }) => {
+    if ((data as { type?: unknown } | null)?.type !== DISPLAY_PORT_MESSAGE) return;
+    for (const port of ports ?? []) {
+      if (vnc) vnc.attach(messagePortStream(port), 'app window');
+      else port.close();
+    }
+  });
+}
+
+/**
  * Starts the VNC server (when -vnc was given) on the machine's display devices: the GPU's
  * framebuffer (a blank one without a GPU, as QEMU shows an empty console) and all input devices.
  */
-export async function startDisplay(cfg: DisplayConfig, devices: readonly (VirtioDevice | undefined)[], wake: () => void, name?: string): Promise<RunningDisplay> {
+export async function startDisplay(
+  cfg: DisplayConfig,
+  devices: readonly (VirtioDevice | undefined)[],
+  wake: () => void,
+  name?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningDisplay> {
   const gpu = devices.find((d): d is VirtioGpu => d instanceof VirtioGpu);
   const inputs = devices.filter((d): d is VirtioInput => d instanceof VirtioInput);
   const framebuffer = gpu?.framebuffer ?? new Framebuffer(640, 480);
-  const vnc = cfg.vnc ? new VncServer({ framebuffer, input: fanOutInput(inputs, wake), name: name ?? 'QEMU' }) : null;
+  const vnc = cfg.vnc ? new VncServer({ framebuffer, input: fanOutInput(inputs, wake), name: name ?? 'QEMU', websocketOrigins: websocketOrigins(env) }) : null;
   const addresses = vnc && cfg.vnc ? await vnc.listen(cfg.vnc) : {};
+  acceptDisplayPorts((process as { parentPort?: ParentPort }).parentPort, vnc);
   const control: DisplayControl = {
     screendump: (file, format) => writeScreendump(framebuffer, file, format),
     vnc: () => ({ enabled: vnc !== null, passwordAuth: cfg.vnc?.password ?? false }),
