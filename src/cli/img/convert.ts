@@ -3,6 +3,7 @@
 //   filename [filename2 [...]] output_filename` (qemu-img convert).
 import { Qcow2Driver, type BlockDriver } from '../../emulator-core/block';
 import { zeroPrefix } from '../../emulator-core/block/raw';
+import { alignedBytes } from '../../emulator-core/block/aligned';
 import { statusAbove } from './block-status';
 import { checkOptionList, CommandError, cvtnum, ioErrorText, openForCli, runCommand, withImage } from './common';
 import { createImage } from './create';
@@ -251,10 +252,14 @@ async function copy(job: CopyJob): Promise<void> {
   job.progress?.start();
   // Buffers are recycled once their piece is written: a convert allocates a handful, not one per
   // 2 MiB piece (which costs more in garbage collection than the copy itself).
+  const maxWriters = job.target.format === 'raw' ? 4 : 1;
+  const slots = job.parallel + maxWriters + 1;
+  const slab = alignedBytes(CHUNK * slots);
   const pool: Uint8Array[] = [];
+  for (let i = 0; i < slots; i++) pool.push(slab.subarray(i * CHUNK, (i + 1) * CHUNK));
   const read = async (piece: Piece) => {
     if (piece.kind !== 'data') return { piece };
-    const whole = pool.pop() ?? new Uint8Array(CHUNK);
+    const whole = pool.pop() ?? alignedBytes(CHUNK);
     const buf = whole.subarray(0, piece.length);
     try {
       await readInput(job, piece.offset, buf);
@@ -277,7 +282,6 @@ async function copy(job: CopyJob): Promise<void> {
   // A qcow2 target is written in order (its clusters then follow the guest order, as without
   // qemu-img's -W); a raw target takes a few writes at once (each lands at its own offset).
   const writers = new Set<Promise<void>>();
-  const maxWriters = job.target.format === 'raw' ? 4 : 1;
   const startWrite = async (next: Promise<{ piece: Piece; buf?: Uint8Array }>) => {
     const w = next.then(write);
     writers.add(w);

@@ -3,20 +3,33 @@
 // single call into a cluster-sized buffer, so back-references may reach anywhere in the cluster:
 // fflate's 32 KiB-window output reads fine. We stop inflating when a cluster is produced, like
 // QEMU: bytes after the stream (the tail of the last sector) are ignored.
-import { deflateSync, Inflate } from 'fflate';
 import { BlockError } from '../errors';
+
+type Fflate = typeof import('fflate');
+let fflate: Fflate | undefined;
+
+/**
+ * fflate is loaded on first use: most `viv img` runs (and every convert without -c from an
+ * uncompressed image) never inflate, and loading the package costs ~14 ms of each process start.
+ */
+async function loadFflate(): Promise<Fflate> {
+  fflate ??= await import('fflate');
+  return fflate;
+}
 
 /**
  * Deflates one cluster. Returns null when compression does not pay (the stream would not be
  * smaller than the cluster), in which case the caller writes the cluster uncompressed, as QEMU does.
  */
-export function compressCluster(data: Uint8Array, clusterSize: number): Uint8Array | null {
+export async function compressCluster(data: Uint8Array, clusterSize: number): Promise<Uint8Array | null> {
+  const { deflateSync } = await loadFflate();
   const out = deflateSync(data, { level: 6 });
   return out.length < clusterSize ? out : null;
 }
 
 /** Inflates a compressed cluster's bytes into exactly `clusterSize` bytes. */
-export function decompressCluster(src: Uint8Array, clusterSize: number, where: string): Uint8Array {
+export async function decompressCluster(src: Uint8Array, clusterSize: number, where: string): Promise<Uint8Array> {
+  const { Inflate } = await loadFflate();
   const out = new Uint8Array(clusterSize);
   let produced = 0;
   let overflow = false;

@@ -185,7 +185,7 @@ export class Qcow2Driver implements BlockDriver {
         whole = new Uint8Array(cs);
         whole.set(data);
       }
-      const packed = compressCluster(whole, cs);
+      const packed = await compressCluster(whole, cs);
       if (!packed) {
         await writeAt(this.layer, offset, data);
         return;

@@ -54,7 +54,7 @@ async function compressedCluster(layer: Layer, e: L2Entry): Promise<Uint8Array> 
   if (layer.lastCompressed?.key === key) return layer.lastCompressed.data;
   const src = new Uint8Array(size);
   await img.file.read(src, offset);
-  const data = decompressCluster(src, img.clusterSize, `offset 0x${offset.toString(16)}`);
+  const data = await decompressCluster(src, img.clusterSize, `offset 0x${offset.toString(16)}`);
   layer.lastCompressed = { key, data };
   return data;
 }
