@@ -34,3 +34,21 @@ export const stateLabel: Record<string, string> = {
   stopping: 'Stopping…',
   crashed: 'Crashed',
 };
+
+/** Bytes as a person reads them: 512 B, 64 KiB, 1.5 GiB (binary units, as qemu-img prints them). */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  const digits = unit === 0 || value >= 100 || Number.isInteger(value) ? 0 : 1;
+  return `${value.toFixed(digits)} ${units[unit]}`;
+}
+
+/** A timestamp in the person's own locale, to the minute (with seconds when asked). */
+export function formatWhen(iso: string, seconds = false): string {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: seconds ? 'medium' : 'short' });
+}
