@@ -3,6 +3,7 @@
 // (QEMU's icount), so a run's output is a function of its inputs alone. When every hart sleeps,
 // an icount machine skips ahead to the next timer at once (QEMU's -icount sleep=off) instead of
 // waiting for the host.
+import type { TimeRate } from '../cpu/riscv/cpu';
 import type { GuestClock } from '../devices/device';
 import { TIMEBASE_HZ } from './memory-map';
 
@@ -12,6 +13,11 @@ export interface MachineClock extends GuestClock {
   retired(instructions: number): void;
   /** Instructions needed before mtime reaches `ticks` (icount only; wall clocks answer undefined). */
   instructionsUntil(ticks: number): number | undefined;
+  /**
+   * How mtime moves per instruction from now on, exactly (icount: the CPU's `time` CSR then
+   * advances within a run as this clock will); undefined for a wall clock (the run loop estimates).
+   */
+  timeRate(): TimeRate | undefined;
   /** Idle with nothing runnable: an icount clock jumps to `ticks`; a wall clock is left alone. */
   skipTo(ticks: number): void;
   /** The VM is paused (true) or resumed (false): a wall clock does not count the pause. */
@@ -53,6 +59,9 @@ export class WallClock implements MachineClock {
     this.start = (this.heldAt ?? performance.now()) - state.mtime / TICKS_PER_MS;
   }
   retired(): void {}
+  timeRate(): undefined {
+    return undefined;
+  }
   instructionsUntil(): undefined {
     return undefined;
   }
@@ -78,6 +87,11 @@ export class IcountClock implements MachineClock {
   }
   retired(instructions: number): void {
     this.instructions += instructions;
+  }
+  /** 2^shift ns per instruction over 100 ns per tick; the phase is what mtime()'s floor drops. */
+  timeRate(): TimeRate {
+    const den = NS_PER_TICK;
+    return { num: this.nsPerInsn, den, phase: ((this.instructions % den) * this.nsPerInsn) % den };
   }
   saveState(): ClockState {
     return { mtime: this.mtime(), instructions: this.instructions, skippedTicks: this.skippedTicks };

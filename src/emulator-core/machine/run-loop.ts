@@ -5,7 +5,7 @@
 // hart can run the loop sleeps until the next timer deadline or an I/O wake-up, instead of
 // spinning. Under -icount the budgets end exactly at timer deadlines and idle time is skipped,
 // so two runs execute the same instructions and print the same output.
-import { Exit } from '../cpu/riscv/cpu';
+import { Exit, type TimeRate } from '../cpu/riscv/cpu';
 import { Csr } from './csr';
 import { HartState } from './firmware/sbi';
 import type { MachineExit, VirtMachine } from './virt';
@@ -26,6 +26,9 @@ const MAX_BUDGET = 20_000_000;
 /** A sleeping loop still wakes this often (ms) to re-check its deadlines. */
 const MAX_SLEEP_MS = 250;
 const U64_MAX = (1n << 64n) - 1n;
+/** Wall-clock mode: mtime ticks per millisecond, and the denominator of the per-instruction rate. */
+const WALL_TICKS_PER_MS = 10_000;
+const WALL_RATE_DEN = 1 << 16;
 
 export interface RunStats {
   instructions: number;
@@ -41,6 +44,14 @@ export class RunLoop {
   private held: { promise: Promise<void>; release: () => void } | undefined;
   /** Wall-clock mode: estimated guest instructions per host millisecond. */
   private rate = 50_000;
+  /**
+   * Wall-clock mode: the time the last run could have shown the guest (its start plus its
+   * instructions at the estimated rate), so the next run never starts below it (time is monotonic
+   * even when the estimate ran ahead of the host clock).
+   */
+  private timeShown = 0n;
+  private timeBase = 0n;
+  private timeRate: TimeRate | undefined;
   readonly stats: RunStats = { instructions: 0, slices: 0, idleMs: 0 };
 
   constructor(private readonly m: VirtMachine) {
@@ -174,17 +185,24 @@ export class RunLoop {
     let remaining = budget;
     let done = 0;
     while (remaining > 0) {
-      const exit = cpu.run(h, remaining);
+      m.runningHart = h;
+      let exit;
+      try {
+        exit = cpu.run(h, remaining);
+      } finally {
+        m.runningHart = undefined;
+      }
       // A firmware call retires no instruction in the core; count it so a loop of calls ends.
       const n = Math.max(cpu.lastRunInstructions, exit === Exit.FirmwareCall ? 1 : 0);
       remaining -= n;
       done += n;
       m.clock.retired(n);
+      this.noteTimeShown(n);
       if (m.htif) {
         const ev = m.htif.poll();
         if (ev) m.pendingExit ??= { kind: 'htif-exit', code: ev.code };
       }
-      if (exit === Exit.Budget || exit === Exit.Breakpoint) break;
+      if (exit === Exit.Budget || exit === Exit.Breakpoint || exit === Exit.Requested) break;
       if (exit === Exit.Wfi) {
         this.inWfi[h] = true;
         break;
@@ -206,14 +224,36 @@ export class RunLoop {
     return done;
   }
 
-  /** Time moves: the CPU's time CSR, the CLINT's MTIP, the RTC alarm and the SBI timers follow. */
+  /**
+   * Time moves: the CPU's time CSR, the CLINT's MTIP, the RTC alarm and the SBI timers follow.
+   * Within the next run the time CSR advances per instruction (Linux needs rdtime to move between
+   * two reads, jitterentropy too): exactly as the clock under icount; under a wall clock at half
+   * the measured instruction rate, so it rarely runs ahead of the host clock (and when it does,
+   * the next run starts where it got to).
+   */
   private updateTime(): void {
     const m = this.m;
-    const now = m.clint.mtime();
-    m.cpu.setTime(Number(now));
+    let now = m.clint.mtime();
+    let rate = m.clock.timeRate();
+    if (!rate) {
+      // Within a millisecond: an estimate that ran ahead. Further: the clock was set back (loadvm).
+      if (now < this.timeShown && this.timeShown - now < 10_000n) now = this.timeShown;
+      const num = Math.min(0xffff_ffff, Math.max(0, Math.round((WALL_TICKS_PER_MS * WALL_RATE_DEN) / (2 * this.rate))));
+      rate = { num, den: WALL_RATE_DEN, phase: 0 };
+    }
+    this.timeBase = now;
+    this.timeRate = rate;
+    m.cpu.setTime(Number(now), rate);
     m.clint.update();
     m.rtc.update();
     m.sbi?.checkTimers(now);
+  }
+
+  private noteTimeShown(retired: number): void {
+    const r = this.timeRate;
+    if (!r || retired === 0) return;
+    const shown = this.timeBase + BigInt(Math.floor((r.phase + (retired - 1) * r.num) / r.den));
+    if (shown > this.timeShown) this.timeShown = shown;
   }
 
   /** The next moment (mtime) at which some timer fires, or undefined if none is armed. */

@@ -74,6 +74,8 @@ export class VirtMachine {
    * loop sets this to its wake(), so a guest idle in WFI runs now rather than at its next timer.
    */
   onIo: () => void = () => {};
+  /** The hart inside cpu.run() now (set by the run loop), or undefined between runs. */
+  runningHart: number | undefined;
 
   private outBuf = new Uint8Array(4096);
   private outLen = 0;
@@ -92,7 +94,12 @@ export class VirtMachine {
     this.bus.reserve('ram', RAM_BASE, config.ramSize);
 
     this.clint = new Clint(harts, clock, {
-      msip: (h, l) => cpu.setIrq(h, Irq.MachineSoftware, l),
+      msip: (h, l) => {
+        cpu.setIrq(h, Irq.MachineSoftware, l);
+        // An IPI to another hart (OpenSBI's remote fences wait for it to answer): end this hart's
+        // run so the target gets its turn now rather than after this one spins out its budget.
+        if (l && this.runningHart !== undefined && h !== this.runningHart) cpu.requestExit();
+      },
       mtip: (h, l) => cpu.setIrq(h, Irq.MachineTimer, l),
     });
     this.plic = new Plic(harts, (h, mode, l) => cpu.setIrq(h, mode === 'M' ? Irq.MachineExternal : Irq.SupervisorExternal, l));

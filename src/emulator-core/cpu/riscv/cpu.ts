@@ -20,6 +20,8 @@ export const Exit = {
   FirmwareTrap: 3,
   /** The hart hit a debugger breakpoint (gdbstub) before executing the instruction at pc. */
   Breakpoint: 4,
+  /** The board called requestExit() during the run: pc is the next instruction to execute. */
+  Requested: 5,
 } as const;
 export type ExitReason = (typeof Exit)[keyof typeof Exit];
 
@@ -50,6 +52,17 @@ export interface MmioPort {
   store(paddr: number, size: 1 | 2 | 4, value: number): boolean;
 }
 
+/**
+ * Guest time per instruction within a run (setTime): num / den ticks per instruction; phase / den
+ * ticks already elapsed past the mtime given. Integers below 2^32 (den > 0), so under -icount
+ * shift=N (num 2^N ns per instruction, den 100 ns per tick) the value is exact.
+ */
+export interface TimeRate {
+  num: number;
+  den: number;
+  phase: number;
+}
+
 export interface RiscvCpuOptions {
   harts: number; // 1..8
   ramBase: number; // guest physical address of RAM (0x80000000 on virt)
@@ -76,8 +89,19 @@ export interface RiscvCpu {
   /** Instructions retired by the last `run`. */
   readonly lastRunInstructions: number;
 
-  /** The current mtime (10 MHz ticks): what the `time` CSR reads; Sstc compares stimecmp with it. */
-  setTime(mtime: number): void;
+  /**
+   * The current mtime (10 MHz ticks): what the `time` CSR reads; Sstc compares stimecmp with it.
+   * With a `rate`, time also advances within the next run by rate.num / rate.den ticks per
+   * instruction retired, starting rate.phase / rate.den ticks past mtime (an instruction reads the
+   * value for the instructions retired before it); without one it stands still until the next call.
+   */
+  setTime(mtime: number, rate?: TimeRate): void;
+  /**
+   * Ends the current run after the instruction being executed (callable from MmioPort callbacks,
+   * e.g. a CLINT msip write that interrupts another hart): run() returns Exit.Requested. A no-op
+   * outside a run.
+   */
+  requestExit(): void;
   /** Drives an interrupt line of one hart (level-triggered). */
   setIrq(hart: number, line: IrqLine, level: boolean): void;
   /**

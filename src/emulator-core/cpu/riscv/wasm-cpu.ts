@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HartVmstateAccess } from './hart-vmstate';
-import { Exit, type ExitReason, type IrqLine, type MmioPort, type PrivLevel, type RiscvCpu, type RiscvCpuOptions } from './cpu';
+import { Exit, type ExitReason, type IrqLine, type MmioPort, type PrivLevel, type RiscvCpu, type RiscvCpuOptions, type TimeRate } from './cpu';
 
 // The project's tsconfig has no DOM/WebAssembly lib: the little of the JS API used here, typed.
 interface WasmMemory {
@@ -36,7 +36,8 @@ interface CoreExports {
   init(ramBase: bigint, ramSize: bigint, romBase: bigint, romSize: bigint, harts: number, builtin: number): number;
   run(hart: number, budget: number): number;
   lastRunInstructions(): number;
-  setTime(t: number): void;
+  setTime(t: number, num: number, den: number, phase: number): void;
+  requestExit(): void;
   setIrq(hart: number, line: number, level: number): void;
   hasPendingInterrupt(hart: number): number;
   resetHart(hart: number, pc: bigint): void;
@@ -167,9 +168,17 @@ class WasmRiscvCpu implements RiscvCpu, HartVmstateAccess {
   get lastRunInstructions(): number {
     return this.core.lastRunInstructions();
   }
-  setTime(mtime: number): void {
+  setTime(mtime: number, rate?: TimeRate): void {
     if (!(mtime >= 0)) throw new RangeError(`mtime ${mtime} must be a non-negative number`);
-    this.core.setTime(Math.floor(mtime));
+    if (rate) {
+      checkInt('rate.num', rate.num, 0, 0xffff_ffff);
+      checkInt('rate.den', rate.den, 1, 0xffff_ffff);
+      checkInt('rate.phase', rate.phase, 0, rate.den - 1);
+      this.core.setTime(Math.floor(mtime), rate.num, rate.den, rate.phase);
+    } else this.core.setTime(Math.floor(mtime), 0, 0, 0);
+  }
+  requestExit(): void {
+    this.core.requestExit();
   }
   setIrq(hart: number, line: IrqLine, level: boolean): void {
     this.core.setIrq(this.hart(hart), line, level ? 1 : 0);

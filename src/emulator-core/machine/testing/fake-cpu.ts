@@ -58,7 +58,9 @@ export class FakeCpu implements RiscvCpu {
     const s = this.h[hart]!;
     let n = 0;
     try {
+      this.exitRequested = false;
       while (n < budget) {
+        if (this.exitRequested) return this.done(s, n, Exit.Requested);
         const r = this.step(hart, s);
         if (r === 'wfi') {
           s.pc += 4n;
@@ -89,6 +91,10 @@ export class FakeCpu implements RiscvCpu {
 
   setTime(mtime: number): void {
     this.time = mtime;
+  }
+  private exitRequested = false;
+  requestExit(): void {
+    this.exitRequested = true;
   }
   setIrq(hart: number, line: IrqLine, level: boolean): void {
     const bit = 1n << BigInt(line);

@@ -9,7 +9,7 @@ import {
   st64,
 } from './layout';
 import * as B from './bits';
-import { mtime, retiredInSlice } from './globals';
+import { retiredInSlice, timeNow } from './globals';
 import { tlbFlushAll, tlbFlushTranslated, updateTlbBases } from './mmu';
 import { pmpaddrRead, pmpaddrWrite, pmpcfgRead, pmpcfgWrite } from './pmp';
 import { effectiveMip } from './trap';
@@ -76,7 +76,7 @@ export function csrRead(csr: u32): u64 {
     case B.CSR_FRM: return (st64(ST_FCSR) >> 5) & 7;
     case B.CSR_FCSR: return st64(ST_FCSR) & 0xff;
     case B.CSR_CYCLE: return counterLive(ST_MCYCLE, INHIBIT_CY);
-    case B.CSR_TIME: return mtime;
+    case B.CSR_TIME: return timeNow();
     case B.CSR_INSTRET: return counterLive(ST_MINSTRET, INHIBIT_IR);
     case B.CSR_SSTATUS: return mstatusRead() & B.SSTATUS_MASK;
     case B.CSR_SIE: return st64(ST_MIE) & st64(ST_MIDELEG);

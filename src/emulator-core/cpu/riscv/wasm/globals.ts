@@ -20,10 +20,22 @@ export function configure(rb: u64, rs: u64, ob: u64, os: u64, harts: u32, builti
 }
 
 // ---- time ----
-/** mtime (10 MHz ticks), set by the board once per slice: what the `time` CSR reads. */
+/** mtime (10 MHz ticks) at the start of the run, set by the board before each run. */
 export let mtime: u64 = 0;
-export function setMtime(t: u64): void {
+/**
+ * How time moves within a run: `timeNum / timeDen` ticks per instruction retired, starting
+ * `timePhase / timeDen` ticks past mtime (under -icount: 2^shift ns per instruction over 100 ns
+ * per tick, the phase being what the clock's floor dropped, so the value is exactly the one the
+ * board's clock will reach; timeDen = 0: time stands still within a run).
+ */
+let timeNum: u64 = 0;
+let timeDen: u64 = 0;
+let timePhase: u64 = 0;
+export function setMtime(t: u64, num: u64, den: u64, phase: u64): void {
   mtime = t;
+  timeNum = num;
+  timeDen = den;
+  timePhase = phase;
 }
 
 // ---- run exits ----
@@ -32,6 +44,7 @@ export const EXIT_WFI: i32 = 1;
 export const EXIT_FIRMWARE_CALL: i32 = 2;
 export const EXIT_FIRMWARE_TRAP: i32 = 3;
 export const EXIT_BREAKPOINT: i32 = 4;
+export const EXIT_REQUESTED: i32 = 5;
 /** No exit requested: the STOP below only asks the loop to re-check interrupts and the code page. */
 export const EXIT_NONE: i32 = -1;
 
@@ -66,6 +79,17 @@ export function setBudget(left: i32, total: i32): void {
 @inline export function retiredInSlice(): u64 {
   return <u64>(sliceBudget - budgetLeft);
 }
+/**
+ * What the `time` CSR reads now (and Sstc compares stimecmp with): mtime advanced by the
+ * instructions retired in this run BEFORE the current one (the current one is already counted in
+ * retiredInSlice when a handler runs), so the last instruction of a run reads less than the
+ * first of the next and time is monotonic (and a function of the instruction count under icount).
+ */
+export function timeNow(): u64 {
+  const done = retiredInSlice();
+  if (timeDen == 0 || done == 0) return mtime;
+  return mtime + (timePhase + (done - 1) * timeNum) / timeDen;
+}
 
 // ---- memory access slow-path results ----
 /** Set by a slow path: 0 nothing, SLOW_FAULT (excCause/excTval say which) or SLOW_STOP. */
@@ -86,6 +110,16 @@ export function clearSlowEvent(): void {
 }
 export function requestStop(): void {
   if (slowEvent == 0) slowEvent = SLOW_STOP;
+}
+/**
+ * The board asks the running hart to return after the current instruction (requestExit, e.g. from
+ * a CLINT msip write that interrupts another hart, which should run now rather than after this
+ * hart spins through the rest of its budget waiting for it). Handlers that call out to devices
+ * turn SLOW_STOP into a STOP; the loop then sees exitReason.
+ */
+export function requestExitNow(): void {
+  if (exitReason == EXIT_NONE) exitReason = EXIT_REQUESTED;
+  requestStop();
 }
 
 /** Set when the board changes an interrupt line (setIrq), possibly from inside an MMIO access. */

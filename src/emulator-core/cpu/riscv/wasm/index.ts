@@ -9,7 +9,7 @@ import {
 } from './layout';
 import { MENVCFG_STCE, MSTATUS_XLEN64, PRV_M, PRV_S, PRV_U, S_INTERRUPTS } from './bits';
 import { ST_MIP } from './layout';
-import { breakpointCount, breakpoints, builtinFirmware, configure, dropReservation, numHarts, setBreakpointCount, setIrqChanged, setMtime } from './globals';
+import { breakpointCount, breakpoints, builtinFirmware, configure, dropReservation, numHarts, requestExitNow, setBreakpointCount, setIrqChanged, setMtime } from './globals';
 import { curHart, setCurHart, tlbFlushAll, tlbFlushEveryHart, updateTlbBases } from './mmu';
 import { PMPADDR_MASK, pmpUpdateLocked } from './pmp';
 import { effectiveMipAt } from './trap';
@@ -107,8 +107,14 @@ export function lastRunInstructions(): i32 {
   return lastRetired;
 }
 
-export function setTime(t: f64): void {
-  setMtime(<u64>t);
+/** mtime at the start of the next run and how it advances per instruction (globals.ts setMtime). */
+export function setTime(t: f64, num: u32, den: u32, phase: u32): void {
+  setMtime(<u64>t, <u64>num, <u64>den, den ? <u64>(phase % den) : 0);
+}
+
+/** Ends the running hart's run after the current instruction (no-op between runs). */
+export function requestExit(): void {
+  if (running) requestExitNow();
 }
 
 export function setIrq(hart: u32, line: u32, level: bool): void {

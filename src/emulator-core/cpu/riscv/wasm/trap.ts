@@ -9,7 +9,7 @@ import {
   IRQ_MEI, IRQ_MSI, IRQ_MTI, IRQ_SEI, IRQ_SSI, IRQ_STI, MENVCFG_STCE, MIP_STIP, MSTATUS_MIE, MSTATUS_MPIE,
   MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_SIE, MSTATUS_SPIE, MSTATUS_SPP, PRV_M, PRV_S,
 } from './bits';
-import { EXIT_FIRMWARE_CALL, EXIT_FIRMWARE_TRAP, builtinFirmware, exitAt, mtime, stopAt } from './globals';
+import { EXIT_FIRMWARE_CALL, EXIT_FIRMWARE_TRAP, builtinFirmware, exitAt, stopAt, timeNow } from './globals';
 import { updateTlbBases } from './mmu';
 import { C_EXCEPTION, C_INTERRUPT, count } from './counters';
 
@@ -19,7 +19,7 @@ export function effectiveMipAt(base: u32): u64 {
   if (load<u64>(base + ST_MENVCFG) & MENVCFG_STCE) {
     // Sstc: STIP reflects time >= stimecmp; software writes to it are ignored (menvcfg.STCE = 1).
     mip = (mip & ~MIP_STIP) | (load<u64>(base + ST_IRQ_LINES) & MIP_STIP);
-    if (mtime >= load<u64>(base + ST_STIMECMP)) mip |= MIP_STIP;
+    if (timeNow() >= load<u64>(base + ST_STIMECMP)) mip |= MIP_STIP;
   }
   return mip;
 }
