@@ -1,5 +1,6 @@
-// QCOW2 as a BlockDriver: one lock around every request (QEMU's s->lock), the ordered metadata
-// flush on `flush`, lazy refcounts' dirty bit, compressed writes, and what `getInfo` reports.
+// QCOW2 as a BlockDriver: one lock around every request's metadata work (QEMU's s->lock), data
+// I/O of whole clusters outside it, the ordered metadata flush on `flush`, lazy refcounts' dirty
+// bit, compressed writes, and what `getInfo` reports.
 import type { BlockDriver, BlockStatus, ImageInfo, WriteZeroesOptions } from '../driver';
 import { BlockError } from '../errors';
 import { HostFile, type IoFaults } from '../host-file';
@@ -9,7 +10,10 @@ import { compressCluster } from './compress';
 import { ClusterKind, makeCompressedEntry, put64 } from './entries';
 import { Qcow2Image, type Qcow2OpenOptions } from './image';
 import { decodeL2, l2ForWrite } from './l2';
-import { blockStatusAt, discardAt, readAt, releaseEntry, writeAt, writeZeroesAt, type DeferredRead, type Layer } from './rw';
+import {
+  abortWrite, blockStatusAt, discardAt, linkWrite, readAt, releaseEntry, writeAt, writeZeroesAt,
+  type DeferredRead, type DeferredWrite, type Layer,
+} from './rw';
 import { isCorrupt } from './header';
 import { loadBitmapDirectory, markBitmapsInUse } from './bitmaps';
 import { resizeQcow2 } from './resize';
@@ -35,9 +39,12 @@ export class Qcow2Driver implements BlockDriver {
   private readonly layer: Layer;
   private wroteSinceOpen = false;
   private closed = false;
-  /** Reads doing data I/O outside the lock, and who waits for them to finish. */
-  private readsInFlight = 0;
-  private readsDrained: (() => void)[] = [];
+  /** Reads and writes doing data I/O outside the lock, and who waits for them to finish. */
+  private ioInFlight = 0;
+  private ioDrained: (() => void)[] = [];
+  /** Writes between their planning and their L2 update, and who waits for none to be left. */
+  private writesPending = 0;
+  private writesSettled: (() => void)[] = [];
 
   private constructor(
     readonly filename: string,
@@ -47,7 +54,7 @@ export class Qcow2Driver implements BlockDriver {
   ) {
     this.layer = { img: image, backing };
     image.drainReads = () =>
-      this.readsInFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.readsDrained.push(resolve));
+      this.ioInFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.ioDrained.push(resolve));
   }
 
   static async open(filename: string, options: Qcow2DriverOptions): Promise<Qcow2Driver> {
@@ -138,20 +145,76 @@ export class Qcow2Driver implements BlockDriver {
     const deferred: DeferredRead[] = [];
     await this.guarded(async () => {
       await readAt(this.layer, offset, buf, deferred);
-      this.readsInFlight++;
+      this.ioInFlight++;
     });
     try {
       await Promise.all(deferred.map((d) => this.image.file.read(d.out, d.host)));
     } finally {
-      if (--this.readsInFlight === 0) for (const wake of this.readsDrained.splice(0)) wake();
+      this.ioDone();
     }
   }
 
-  write(offset: number, data: Uint8Array): Promise<void> {
-    return this.guarded(async () => {
+  private ioDone(): void {
+    if (--this.ioInFlight === 0) for (const wake of this.ioDrained.splice(0)) wake();
+  }
+
+  /**
+   * As QEMU's qcow2_co_pwritev_task: clusters are allocated under the lock (so they follow the
+   * order requests arrive in), the data of whole clusters is written without it (several writes
+   * then overlap on the thread pool: convert's pipeline, a guest's queue), and the L2 entries are
+   * set under the lock once the data is there. Partial clusters (copy-on-write) are done under
+   * the lock. Freed clusters are reused only after the I/O outside the lock drains, and
+   * structural changes (snapshots, resize) wait until no write is between its two halves.
+   */
+  async write(offset: number, data: Uint8Array): Promise<void> {
+    const deferred: DeferredWrite[] = [];
+    await this.guarded(async () => {
       await this.beforeWrite();
-      await writeAt(this.layer, offset, data);
+      try {
+        await writeAt(this.layer, offset, data, deferred);
+      } catch (err) {
+        for (const d of deferred) abortWrite(this.image, d);
+        throw err;
+      }
+      if (deferred.length) {
+        this.ioInFlight++;
+        this.writesPending++;
+      }
     });
+    if (!deferred.length) return;
+    try {
+      let failure: unknown = null;
+      try {
+        const results = await Promise.allSettled(deferred.map((d) => this.image.file.write(d.data, d.host)));
+        this.image.noteDataWritten();
+        failure = results.find((r) => r.status === 'rejected')?.reason ?? null;
+      } finally {
+        this.ioDone();
+      }
+      await this.guarded(async () => {
+        // A failed write links nothing: its clusters go back (the guest sees the error and the
+        // old content, as with QEMU's qcow2_alloc_cluster_abort).
+        for (const d of deferred) {
+          if (failure) abortWrite(this.image, d);
+          else await linkWrite(this.layer, d);
+        }
+      });
+      if (failure) throw failure;
+    } finally {
+      if (--this.writesPending === 0) for (const wake of this.writesSettled.splice(0)) wake();
+    }
+  }
+
+  /**
+   * Runs `fn` under the lock once no write is between its data I/O and its L2 update (snapshots,
+   * resize, changes to the whole image: they must see every planned allocation linked).
+   */
+  private async settled<T>(fn: () => Promise<T>): Promise<T> {
+    for (;;) {
+      const r = await this.lock.run(async () => (this.writesPending === 0 ? { value: await fn() } : null));
+      if (r) return r.value;
+      await new Promise<void>((resolve) => this.writesSettled.push(resolve));
+    }
   }
 
   writeZeroes(offset: number, length: number, options?: WriteZeroesOptions): Promise<void> {
@@ -217,7 +280,7 @@ export class Qcow2Driver implements BlockDriver {
 
   /** Runs `fn` with the image lock held (snapshots, resize, check: whole-image operations). */
   exclusive<T>(fn: (img: Qcow2Image) => Promise<T>): Promise<T> {
-    return this.lock.run(() => fn(this.image));
+    return this.settled(() => fn(this.image));
   }
 
   /** The internal snapshots, in table order. */
@@ -227,7 +290,7 @@ export class Qcow2Driver implements BlockDriver {
 
   /** Creates an internal snapshot of the current disk (and `vmState`, if given), atomically. */
   createSnapshot(spec: NewSnapshot): Promise<Snapshot> {
-    return this.lock.run(async () => {
+    return this.settled(async () => {
       await this.beforeWrite();
       const sn = await createSnapshot(this.image, spec);
       this.layer.lastCompressed = undefined;
@@ -237,7 +300,7 @@ export class Qcow2Driver implements BlockDriver {
 
   /** Reverts the disk to a snapshot (by ID, else by name). */
   applySnapshot(idOrName: string): Promise<Snapshot> {
-    return this.lock.run(async () => {
+    return this.settled(async () => {
       await this.beforeWrite();
       const sn = await applySnapshot(this.image, idOrName);
       this.layer.lastCompressed = undefined;
@@ -246,7 +309,7 @@ export class Qcow2Driver implements BlockDriver {
   }
 
   deleteSnapshot(idOrName: string): Promise<Snapshot> {
-    return this.lock.run(async () => {
+    return this.settled(async () => {
       await this.beforeWrite();
       const sn = await deleteSnapshot(this.image, idOrName);
       this.layer.lastCompressed = undefined;
@@ -264,7 +327,7 @@ export class Qcow2Driver implements BlockDriver {
    * caller has made the visible content independent of the change (rebase) or accepts it (-u).
    */
   changeBackingFile(backingFile: string | null, backingFormat: string | null): Promise<void> {
-    return this.lock.run(async () => {
+    return this.settled(async () => {
       await this.beforeWrite();
       const img = this.image;
       if (backingFile !== null && new TextEncoder().encode(backingFile).length > 1023) {
@@ -289,7 +352,7 @@ export class Qcow2Driver implements BlockDriver {
    * unallocated again, so reads fall through to the backing file.
    */
   makeEmpty(): Promise<void> {
-    return this.lock.run(async () => {
+    return this.settled(async () => {
       await this.beforeWrite();
       const img = this.image;
       for (let i = 0; i < img.l1Size; i++) {
@@ -307,7 +370,7 @@ export class Qcow2Driver implements BlockDriver {
 
   /** Changes the virtual size (shrinking drops what lies past the new end). */
   resize(size: number): Promise<void> {
-    return this.lock.run(async () => {
+    return this.settled(async () => {
       await this.beforeWrite();
       await resizeQcow2(this.image, size);
       this.layer.lastCompressed = undefined;
@@ -366,7 +429,7 @@ export class Qcow2Driver implements BlockDriver {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.lock.run(async () => {
+    await this.settled(async () => {
       try {
         if (!this.readOnly) {
           await this.image.flushMetadata();

@@ -185,13 +185,18 @@ export class Qcow2Image {
 
   /** The refcount of host cluster `c` as the image (with our in-memory changes) has it. */
   async refcount(c: number): Promise<number> {
+    const block = await this.refblockOf(c);
+    return block === null ? 0 : getRefcount(block, c % 2 ** this.rbBits, this.refcountOrder);
+  }
+
+  /** The refcount block describing host cluster `c`, or null when there is none (all zero). */
+  private async refblockOf(c: number): Promise<Uint8Array | null> {
     const rt = Math.floor(c / 2 ** this.rbBits);
-    if (rt >= this.reftableEntries) return 0;
+    if (rt >= this.reftableEntries) return null;
     const rb = this.reftableOffset(rt);
-    if (rb === 0) return 0;
+    if (rb === 0) return null;
     this.checkRefblockOffset(rb, rt);
-    const block = this.rbCache.peek(rb) ?? (await this.rbCache.get(rb));
-    return getRefcount(block, c % 2 ** this.rbBits, this.refcountOrder);
+    return this.rbCache.peek(rb) ?? (await this.rbCache.get(rb));
   }
 
   private checkRefblockOffset(rb: number, rt: number): void {
@@ -404,23 +409,38 @@ export class Qcow2Image {
    */
   async allocClusters(n: number, atMost = false): Promise<{ offset: number; count: number }> {
     if (this.readOnly) throw new BlockError('EROFS', 'Image opened read-only');
+    const perBlock = 2 ** this.rbBits;
     let start = this.freeHint;
     let run = 0;
-    for (let c = start; run < n; c++) {
-      if (!this.pendingFrees.has(c) && !this.isCoreMetadata(c) && (await this.refcount(c)) === 0) {
-        if (run === 0) start = c;
-        run++;
-      } else {
-        if (atMost && run > 0) break;
-        run = 0;
+    // One refcount block at a time: the clusters it describes are scanned without an await each
+    // (a convert allocates every cluster of the image here).
+    scan: for (let c = start; run < n;) {
+      const block = await this.refblockOf(c);
+      for (const blockEnd = (Math.floor(c / perBlock) + 1) * perBlock; c < blockEnd && run < n; c++) {
+        const free = !this.pendingFrees.has(c) && !this.isCoreMetadata(c) &&
+          (block === null || getRefcount(block, c % perBlock, this.refcountOrder) === 0);
+        if (free) {
+          if (run === 0) start = c;
+          run++;
+        } else {
+          if (atMost && run > 0) break scan;
+          run = 0;
+        }
       }
     }
     // Refcount blocks the run needs go after it (ensureRefblock's avoidEnd), so it stays free.
-    const perBlock = 2 ** this.rbBits;
     for (let rt = Math.floor(start / perBlock); rt <= Math.floor((start + run - 1) / perBlock); rt++) {
       await this.ensureRefblock(rt, start + run);
     }
-    for (let i = 0; i < run; i++) await this.addRefcount(start + i, 1);
+    for (let c = start; c < start + run;) {
+      // The run's refcounts (all 0 -> 1), a refcount block at a time.
+      const rb = this.reftableOffset(Math.floor(c / perBlock));
+      const block = await this.rbCache.get(rb);
+      for (const blockEnd = Math.min(start + run, (Math.floor(c / perBlock) + 1) * perBlock); c < blockEnd; c++) {
+        setRefcount(block, c % perBlock, this.refcountOrder, getRefcount(block, c % perBlock, this.refcountOrder) + 1);
+      }
+      this.rbCache.markDirty(rb);
+    }
     // Like QEMU's free_cluster_index: the next search starts after this run (frees move it back).
     this.freeHint = start + run;
     return { offset: start * this.clusterSize, count: run };
@@ -465,8 +485,17 @@ export class Qcow2Image {
     const refs = this.rbCache.hasDirty();
     const l2 = this.l2Cache.hasDirty();
     const l1 = this.l1DirtySectors.size > 0;
-    if (refs) await this.rbCache.writeDirty();
-    if (refs || this.dataDirty || l2 || l1) await this.file.datasync();
+    // Taken before the sync: data a request outside the lock finishes writing meanwhile sets it
+    // again, so the next flush still syncs it.
+    const data = this.dataDirty;
+    this.dataDirty = false;
+    try {
+      if (refs) await this.rbCache.writeDirty();
+      if (refs || data || l2 || l1) await this.file.datasync();
+    } catch (err) {
+      if (data) this.dataDirty = true;
+      throw err;
+    }
     if (l2) {
       await this.l2Cache.writeDirty();
       await this.file.datasync();
@@ -480,13 +509,13 @@ export class Qcow2Image {
       }
       await this.file.datasync();
     }
-    this.dataDirty = false;
     if (this.pendingFrees.size) await this.applyFrees();
   }
 
   /**
-   * Waits until no read is using a cluster outside the lock (set by the driver): a freed cluster
-   * may be reused at once, and a read still on its way must not see someone else's data.
+   * Waits until no read or write is using a cluster outside the lock (set by the driver): a
+   * freed cluster may be reused at once, and an I/O still on its way must not touch someone
+   * else's data.
    */
   drainReads: () => Promise<void> = async () => undefined;
 

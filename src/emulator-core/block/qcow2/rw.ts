@@ -171,7 +171,25 @@ function markTableDirty(img: Qcow2Image, offset: number, table: Uint8Array): voi
   else img.l2Cache.put(offset, table, true);
 }
 
-export async function writeAt(layer: Layer, offset: number, data: Uint8Array): Promise<void> {
+/**
+ * A write's data I/O left for after the lock is released (see Qcow2Driver.write): `host` is where
+ * `data` goes; with `link`, the clusters were freshly allocated for guest clusters
+ * [link.first, link.first + link.count) and their L2 entries are set by `linkWrite` once the data
+ * is written (QEMU's qcow2_alloc_cluster_link_l2 after the data write, so no L2 entry ever points
+ * at a cluster whose content is not there yet).
+ */
+export interface DeferredWrite {
+  data: Uint8Array;
+  host: number;
+  link?: { first: number; count: number };
+}
+
+/**
+ * Writes guest data. With `deferred`, the data writes of whole clusters (in place or newly
+ * allocated) are only planned (pushed there); runs that need copy-on-write of a partial cluster
+ * are done at once, under the lock, as before.
+ */
+export async function writeAt(layer: Layer, offset: number, data: Uint8Array, deferred?: DeferredWrite[]): Promise<void> {
   const img = layer.img;
   if (img.readOnly) throw new BlockError('EROFS', 'Image opened read-only');
   checkRange(img, offset, data.length);
@@ -196,8 +214,13 @@ export async function writeAt(layer: Layer, offset: number, data: Uint8Array): P
           n++;
         }
         const runEnd = Math.min(tableEnd, (g + n) * cs);
-        await img.file.write(data.subarray(pos - offset, runEnd - offset), first.host + (pos % cs));
-        img.noteDataWritten();
+        const part = data.subarray(pos - offset, runEnd - offset);
+        if (deferred) {
+          deferred.push({ data: part, host: first.host + (pos % cs) });
+        } else {
+          await img.file.write(part, first.host + (pos % cs));
+          img.noteDataWritten();
+        }
         pos = runEnd;
         continue;
       }
@@ -218,7 +241,13 @@ export async function writeAt(layer: Layer, offset: number, data: Uint8Array): P
     const head = pos - runStart;
     const tail = (g + count) * cs - dataEnd;
     if (head === 0 && tail === 0) {
-      await img.file.write(data.subarray(pos - offset, dataEnd - offset), host);
+      const part = data.subarray(pos - offset, dataEnd - offset);
+      if (deferred) {
+        deferred.push({ data: part, host, link: { first: g, count } });
+        pos = dataEnd;
+        continue;
+      }
+      await img.file.write(part, host);
     } else {
       const buf = new Uint8Array(count * cs);
       let firstOld: Uint8Array | null = null;
@@ -248,6 +277,47 @@ export async function writeAt(layer: Layer, offset: number, data: Uint8Array): P
     l2i += count;
   }
   if (img.needsFlush) await img.flushMetadata();
+}
+
+/**
+ * Points the L2 entries of a deferred allocating write at its clusters, now that their data is
+ * written. The entries are looked up again (the table may have left the cache, or been copied
+ * by a snapshot taken meanwhile), and whatever they held is released, so a request that changed
+ * the same clusters in between (overlapping requests: either one may win) leaves no leak.
+ */
+export async function linkWrite(layer: Layer, w: DeferredWrite): Promise<void> {
+  const img = layer.img;
+  const link = w.link;
+  if (!link) return;
+  const cs = img.clusterSize;
+  const guestClusters = Math.ceil(img.size / cs);
+  for (let j = 0; j < link.count;) {
+    const g = link.first + j;
+    if (g >= guestClusters) {
+      img.deferFree(w.host / cs + j); // the image shrank meanwhile
+      j++;
+      continue;
+    }
+    // The entries of one L2 table at a time (a planned run never crosses one, but a table
+    // may have been replaced meanwhile).
+    const l1i = Math.floor(g / img.l2Entries);
+    const tw = await l2ForWrite(img, l1i);
+    const end = Math.min(link.count, j + img.l2Entries - (g % img.l2Entries), guestClusters - link.first);
+    for (; j < end; j++) {
+      const l2i = (link.first + j) % img.l2Entries;
+      const old = decodeL2(img, tw.table, l2i, tw.offset);
+      const [hi, lo] = makeEntry(w.host + j * cs, L2E_COPIED_HI);
+      put64(tw.table, l2i * 8, hi, lo);
+      releaseEntry(img, old);
+    }
+    markTableDirty(img, tw.offset, tw.table);
+  }
+  if (img.needsFlush) await img.flushMetadata();
+}
+
+/** Gives back the clusters of a deferred allocating write whose data write failed. */
+export function abortWrite(img: Qcow2Image, w: DeferredWrite): void {
+  for (let j = 0; j < (w.link?.count ?? 0); j++) img.deferFree(w.host / img.clusterSize + j);
 }
 
 /**
