@@ -6,6 +6,8 @@
 // Prints throughputs (of the virtual size) and ratios (viv speed / qemu-img speed; the target
 // is >= 0.8), also without each tool's process start-up.
 // Options: --size MiB (default 1024)  --repeat N  --dir PATH (scratch space, default the OS tmp)
+//          --viv PATH (the viv entry script to time, default bin/viv.mjs: another build can be
+//          compared without touching the shared out/)
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -20,7 +22,7 @@ const arg = (name, dflt) => {
 const sizeMiB = Number(arg('size', '1024'));
 const repeat = Number(arg('repeat', '5'));
 const dir = mkdtempSync(path.join(arg('dir', tmpdir()), 'viv-bench-img-'));
-const viv = [process.execPath, path.join(repo, 'bin/viv.mjs'), 'img'];
+const viv = [process.execPath, path.resolve(arg('viv', path.join(repo, 'bin/viv.mjs'))), 'img'];
 
 function run(cmd) {
   const t0 = process.hrtime.bigint();

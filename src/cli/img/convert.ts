@@ -252,7 +252,10 @@ async function copy(job: CopyJob): Promise<void> {
   job.progress?.start();
   // Buffers are recycled once their piece is written: a convert allocates a handful, not one per
   // 2 MiB piece (which costs more in garbage collection than the copy itself).
-  const maxWriters = job.target.format === 'raw' ? 4 : 1;
+  // Writes overlap (a raw target's land at their own offsets; a qcow2 target allocates under its
+  // lock in the order the writes are issued and writes the data outside it), except compressed
+  // ones, which are packed byte-wise in order.
+  const maxWriters = job.compress ? 1 : 4;
   const slots = job.parallel + maxWriters + 1;
   const slab = alignedBytes(CHUNK * slots);
   const pool: Uint8Array[] = [];
@@ -279,11 +282,11 @@ async function copy(job: CopyJob): Promise<void> {
     done += piece.length;
     job.progress?.update(job.total ? (done * 100) / job.total : 100);
   };
-  // A qcow2 target is written in order (its clusters then follow the guest order, as without
-  // qemu-img's -W); a raw target takes a few writes at once (each lands at its own offset).
+  // Writes are issued in input order (reads may finish in any order): a qcow2 target then
+  // allocates its clusters in guest order, as qemu-img does without -W.
   const writers = new Set<Promise<void>>();
   const startWrite = async (next: Promise<{ piece: Piece; buf?: Uint8Array }>) => {
-    const w = next.then(write);
+    const w = write(await next);
     writers.add(w);
     w.then(() => writers.delete(w), () => undefined);
     if (writers.size >= maxWriters) await Promise.race(writers);
@@ -325,12 +328,14 @@ async function writePiece(job: CopyJob, piece: Piece, buf: Uint8Array | undefine
   // Sparse detection: runs of zero blocks (-S bytes, widened to the target's cluster size so a
   // qcow2 target only skips whole clusters) are not written.
   const block = Math.max(job.minSparse, job.target.format === 'qcow2' ? clusterSize : job.minSparse);
+  // Every run is handed to the target before any is awaited, so the target sees them in order.
   let runStart = 0;
   let runZero: boolean | null = null;
-  const flushRun = async (end: number) => {
+  const runs: Promise<void>[] = [];
+  const flushRun = (end: number) => {
     if (runZero === null || end <= runStart) return;
-    if (runZero) await writeZeros(job, piece.offset + runStart, end - runStart);
-    else await job.target.write(piece.offset + runStart, buf.subarray(runStart, end));
+    if (runZero) runs.push(writeZeros(job, piece.offset + runStart, end - runStart));
+    else runs.push(job.target.write(piece.offset + runStart, buf.subarray(runStart, end)));
   };
   let p = 0;
   while (p < buf.length) {
@@ -340,12 +345,13 @@ async function writePiece(job: CopyJob, piece: Piece, buf: Uint8Array | undefine
     const zero = (buf[p] | buf[p + 1]! | buf[p + 2]! | buf[p + 3]! | buf[next - 1]!) === 0 &&
       zeroPrefix(buf.subarray(p, next)) === next - p;
     if (zero !== runZero) {
-      await flushRun(p);
+      flushRun(p);
       runStart = p;
       runZero = zero;
     }
     p = next;
   }
-  await flushRun(buf.length);
+  flushRun(buf.length);
+  await Promise.all(runs);
 }
 
