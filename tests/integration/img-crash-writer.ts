@@ -1,8 +1,8 @@
-// The process the crash test kills: random sector-aligned writes, zero writes, discards,
-// compressed writes, flushes and snapshots through the block driver, with tiny metadata caches so
-// tables are written all the time. Every operation is logged before it starts ("B"), every
-// completed flush after it ends ("F"); the test kills this with SIGKILL and checks the image
-// against the log. usage: node writer.mjs IMAGE LOG SEED
+// The process the crash test kills: random sector-aligned writes (some several at once), zero
+// writes, discards, compressed writes, flushes and snapshots through the block driver, with tiny
+// metadata caches so tables are written all the time. Every operation is logged before it starts
+// ("B"), every completed flush after it ends ("F"); the test kills this with SIGKILL and checks
+// the image against the log. usage: node writer.mjs IMAGE LOG SEED
 import { appendFileSync } from 'node:fs';
 import { openImage, Qcow2Driver } from '../../src/emulator-core/block';
 import { prng, randInt } from '../../src/emulator-core/block/testing/model';
@@ -18,12 +18,21 @@ async function main(): Promise<void> {
   for (let k = seed * 100000; ; k++) {
     const r = rnd();
     if (r < 0.55) {
-      const n = randInt(rnd, 1, Math.min(256, (cs / 512) * 3));
-      const s = randInt(rnd, 0, sectors - n);
-      appendFileSync(log, `B ${k} W ${s} ${n}\n`);
-      const buf = new Uint8Array(n * 512);
-      for (let i = 0; i < n; i++) buf.set(sectorPattern(k, s + i), i * 512);
-      await drv.write(s * 512, buf);
+      // Half the time four writes in flight together (disjoint quarters of the disk), as a
+      // guest's queue or convert issues them: their data I/O overlaps outside the image lock.
+      const batch = rnd() < 0.5 ? 4 : 1;
+      const part = Math.floor(sectors / batch);
+      const writes: Promise<void>[] = [];
+      for (let j = 0; j < batch; j++) {
+        const n = randInt(rnd, 1, Math.min(256, (cs / 512) * 3));
+        const s = j * part + randInt(rnd, 0, part - n);
+        appendFileSync(log, `B ${k + j} W ${s} ${n}\n`);
+        const buf = new Uint8Array(n * 512);
+        for (let i = 0; i < n; i++) buf.set(sectorPattern(k + j, s + i), i * 512);
+        writes.push(drv.write(s * 512, buf));
+      }
+      k += batch - 1;
+      await Promise.all(writes);
     } else if (r < 0.65) {
       const n = randInt(rnd, 1, (cs / 512) * 4);
       const s = randInt(rnd, 0, sectors - n);

@@ -17,12 +17,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function killAfter(child: ChildProcess, ms: number): Promise<void> {
   return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(); // already gone
     const timer = setTimeout(() => child.kill('SIGKILL'), ms);
     child.on('exit', () => {
       clearTimeout(timer);
       resolve();
     });
   });
+}
+
+/** Resolves when `file` exists or the child has exited (polling: no portable file-creation event). */
+async function untilExists(file: string, child: ChildProcess): Promise<void> {
+  while (!existsSync(file) && child.exitCode === null && child.signalCode === null) await sleep(2);
 }
 
 /** qemu-img check must find no corruption: exit 0 (clean) or 3 (leaks only), and only leak lines. */
@@ -142,7 +148,10 @@ describe.skipIf(!qemu)('crash safety (kill -9)', () => {
       const vi = iter % variants.length;
       const dst = path.join(dir, `conv-${iter}.qcow2`);
       const child = spawn(process.execPath, [vivBin, 'img', 'convert', '-f', 'raw', ...variants[vi]!, src, dst], { stdio: 'ignore' });
-      await killAfter(child, randInt(rnd, 150, Math.max(200, durations[vi]!)));
+      // The kill clock starts when the target exists: node's start-up alone can take longer
+      // than a whole copy on a loaded machine.
+      await untilExists(dst, child);
+      await killAfter(child, randInt(rnd, 0, Math.max(50, durations[vi]! - 150)));
       await sleep(10);
       if (!existsSync(dst) || statSync(dst).size < 512 || readFileSync(dst).subarray(0, 4).toString('latin1') !== 'QFI\xfb') continue;
       midCopy++;
