@@ -329,29 +329,29 @@ async function writePiece(job: CopyJob, piece: Piece, buf: Uint8Array | undefine
   // qcow2 target only skips whole clusters) are not written.
   const block = Math.max(job.minSparse, job.target.format === 'qcow2' ? clusterSize : job.minSparse);
   // Every run is handed to the target before any is awaited, so the target sees them in order.
-  let runStart = 0;
-  let runZero: boolean | null = null;
-  const runs: Promise<void>[] = [];
-  const flushRun = (end: number) => {
-    if (runZero === null || end <= runStart) return;
-    if (runZero) runs.push(writeZeros(job, piece.offset + runStart, end - runStart));
-    else runs.push(job.target.write(piece.offset + runStart, buf.subarray(runStart, end)));
-  };
+  await Promise.all(zeroRuns(buf, piece.offset, block).map(({ start, end, zero }) => zero
+    ? writeZeros(job, piece.offset + start, end - start)
+    : job.target.write(piece.offset + start, buf.subarray(start, end))));
+}
+
+/**
+ * Splits `buf` (output bytes from `base` on) into runs of zero and non-zero blocks of `block`
+ * bytes, aligned to the output offset so consecutive pieces agree on the grid. (A plain loop
+ * apart from the async code: the engine optimises this small function, not the caller.)
+ */
+export function zeroRuns(buf: Uint8Array, base: number, block: number): { start: number; end: number; zero: boolean }[] {
+  const runs: { start: number; end: number; zero: boolean }[] = [];
   let p = 0;
   while (p < buf.length) {
-    // Blocks are aligned to the output offset, so consecutive pieces agree on the grid.
-    const next = Math.min(buf.length, Math.floor((piece.offset + p) / block) * block + block - piece.offset);
+    const next = Math.min(buf.length, Math.floor((base + p) / block) * block + block - base);
     // Most data blocks start with a non-zero byte: only the others need the full comparison.
-    const zero = (buf[p] | buf[p + 1]! | buf[p + 2]! | buf[p + 3]! | buf[next - 1]!) === 0 &&
+    const zero = (buf[p]! | buf[p + 1]! | buf[p + 2]! | buf[p + 3]! | buf[next - 1]!) === 0 &&
       zeroPrefix(buf.subarray(p, next)) === next - p;
-    if (zero !== runZero) {
-      flushRun(p);
-      runStart = p;
-      runZero = zero;
-    }
+    const last = runs[runs.length - 1];
+    if (last && last.zero === zero) last.end = next;
+    else runs.push({ start: p, end: next, zero });
     p = next;
   }
-  flushRun(buf.length);
-  await Promise.all(runs);
+  return runs;
 }
 

@@ -207,12 +207,7 @@ export async function writeAt(layer: Layer, offset: number, data: Uint8Array, de
     if (t) {
       const first = decodeL2(img, t.table, l2i, t.offset);
       if (first.kind === ClusterKind.Normal && first.copied) {
-        let n = 1;
-        while ((g + n) * cs < tableEnd && l2i + n < img.l2Entries) {
-          const next = decodeL2(img, t.table, l2i + n, t.offset);
-          if (!(next.kind === ClusterKind.Normal && next.copied && next.host === first.host + n * cs)) break;
-          n++;
-        }
+        const n = inPlaceRun(img, t, l2i, first.host, Math.ceil(tableEnd / cs) - g);
         const runEnd = Math.min(tableEnd, (g + n) * cs);
         const part = data.subarray(pos - offset, runEnd - offset);
         if (deferred) {
@@ -228,13 +223,7 @@ export async function writeAt(layer: Layer, offset: number, data: Uint8Array, de
 
     // Allocate: a run of clusters that need a new home, as long as the request and the table go.
     const tw = await l2ForWrite(img, l1i);
-    let k = 0;
-    const maxK = Math.max(1, Math.floor(MAX_ALLOC_BYTES / cs));
-    while ((g + k) * cs < tableEnd && l2i + k < img.l2Entries && k < maxK) {
-      const e = decodeL2(img, tw.table, l2i + k, tw.offset);
-      if (e.kind === ClusterKind.Normal && e.copied) break;
-      k++;
-    }
+    const k = allocRun(img, tw, l2i, Math.min(Math.ceil(tableEnd / cs) - g, Math.max(1, Math.floor(MAX_ALLOC_BYTES / cs))));
     const { offset: host, count } = await img.allocClusters(k, true);
     const runStart = g * cs;
     const dataEnd = Math.min(tableEnd, (g + count) * cs);
@@ -302,17 +291,48 @@ export async function linkWrite(layer: Layer, w: DeferredWrite): Promise<void> {
     // may have been replaced meanwhile).
     const l1i = Math.floor(g / img.l2Entries);
     const tw = await l2ForWrite(img, l1i);
-    const end = Math.min(link.count, j + img.l2Entries - (g % img.l2Entries), guestClusters - link.first);
-    for (; j < end; j++) {
-      const l2i = (link.first + j) % img.l2Entries;
-      const old = decodeL2(img, tw.table, l2i, tw.offset);
-      const [hi, lo] = makeEntry(w.host + j * cs, L2E_COPIED_HI);
-      put64(tw.table, l2i * 8, hi, lo);
-      releaseEntry(img, old);
-    }
-    markTableDirty(img, tw.offset, tw.table);
+    const n = Math.min(link.count - j, img.l2Entries - (g % img.l2Entries), guestClusters - g);
+    pointEntries(img, tw, g % img.l2Entries, n, w.host + j * cs);
+    j += n;
   }
   if (img.needsFlush) await img.flushMetadata();
+}
+
+// The per-cluster loops of a write, as small synchronous functions: they run for every cluster
+// a convert writes, and the engine then optimises them rather than the async callers.
+
+/** How many clusters from `l2i` on (at most `max`) are in place: COPIED and contiguous on the host. */
+function inPlaceRun(img: Qcow2Image, t: { table: Uint8Array; offset: number }, l2i: number, host: number, max: number): number {
+  const cs = img.clusterSize;
+  let n = 1;
+  while (n < max && l2i + n < img.l2Entries) {
+    const next = decodeL2(img, t.table, l2i + n, t.offset);
+    if (!(next.kind === ClusterKind.Normal && next.copied && next.host === host + n * cs)) break;
+    n++;
+  }
+  return n;
+}
+
+/** How many clusters from `l2i` on (at most `max`) need a new home. */
+function allocRun(img: Qcow2Image, t: { table: Uint8Array; offset: number }, l2i: number, max: number): number {
+  let k = 0;
+  while (k < max && l2i + k < img.l2Entries) {
+    const e = decodeL2(img, t.table, l2i + k, t.offset);
+    if (e.kind === ClusterKind.Normal && e.copied) break;
+    k++;
+  }
+  return k;
+}
+
+/** Points `n` entries from `l2i` on at consecutive clusters from `host`, releasing what they held. */
+function pointEntries(img: Qcow2Image, t: { table: Uint8Array; offset: number }, l2i: number, n: number, host: number): void {
+  for (let j = 0; j < n; j++) {
+    const old = decodeL2(img, t.table, l2i + j, t.offset);
+    const [hi, lo] = makeEntry(host + j * img.clusterSize, L2E_COPIED_HI);
+    put64(t.table, (l2i + j) * 8, hi, lo);
+    releaseEntry(img, old);
+  }
+  markTableDirty(img, t.offset, t.table);
 }
 
 /** Gives back the clusters of a deferred allocating write whose data write failed. */
