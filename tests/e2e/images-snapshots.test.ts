@@ -156,7 +156,7 @@ describe.skipIf(!existsSync(path.join(guestDir, 'Image')) || hostKind === 'fake'
     await timeline.locator('[data-test="save-now"]').click();
     await expect.poll(() => timeline.locator('[data-snapshot]').count(), { timeout: 120_000 }).toBe(3);
     const third = timeline.locator('[data-snapshot]').nth(2);
-    expect(await third.getAttribute('data-branch-from')).toBe(first);
+    expect(await third.getAttribute('data-branch-from'), await timeline.innerText()).toBe(first);
     expect(await third.innerText()).toMatch(/branched from “Saved at /);
     await third.locator('.pick').click();
     await timeline.locator('[data-test="rename"]').click();

@@ -39,6 +39,12 @@ type Where = { disk: string; stateOnly: boolean; unsupported?: undefined } | { d
 export class SnapshotService {
   /** Per VM, the operation in flight: one at a time, and no VM start meanwhile. */
   private readonly inFlight = new Map<string, string>();
+  /**
+   * Per VM, the tag of the snapshot being saved: the disk lists it before its metadata (parent,
+   * thumbnail) is written, and a listing meanwhile (the VM paused and resumed for the save, so the
+   * view reloads) must not show it for a moment as one made outside the app.
+   */
+  private readonly saving = new Map<string, string>();
 
   constructor(private readonly options: SnapshotServiceOptions) {}
 
@@ -131,10 +137,11 @@ export class SnapshotService {
       return { ...base, disk: where.disk, error: `The snapshots cannot be read: ${(err as Error).message}` };
     }
     const { entries, current } = reconcile(disk, meta);
+    const pending = this.saving.get(id);
     return {
       vmId: id,
       disk: where.disk,
-      entries,
+      entries: pending ? entries.filter((e) => !(e.foreign && e.tag === pending)) : entries,
       ...(current ? { current } : {}),
       unsavedChanges: !current || meta.changed || this.state(id) === 'running',
     };
@@ -160,52 +167,62 @@ export class SnapshotService {
         throw new UserError(where.unsupported ?? 'A stopped VM without a disk has nothing to save: start it, then Save now', 'no-snapshots');
       }
       this.assertDiskFree(where.disk);
-      const store = this.store(id);
       const before = await this.list(id);
       const tag = newTag(new Date(), new Set(before.entries.map((e) => e.tag)));
-      let made: DiskSnapshot | undefined;
-      let thumbnail: 'screen' | 'console' | 'none' = 'none';
-      let lines: string[] | undefined;
-      const pending = path.join(path.dirname(store.thumbnailPath('x')), `.pending-${process.pid}.png`);
-      if (this.live(id)) {
-        const qmp = this.options.supervisor.qmpOf(id);
-        const { holder, writable } = await this.liveDrives(id, where.disk);
-        // The picture first: it shows the moment the save freezes, give or take a frame.
-        if (this.options.supervisor.hasDisplay(id)) {
-          await fs.mkdir(path.dirname(pending), { recursive: true });
-          thumbnail = await qmp.execute('screendump', { filename: pending, format: 'png' }).then(() => 'screen' as const, () => 'none' as const);
-        }
-        if (thumbnail === 'none') {
-          lines = this.options.supervisor.consoleLines(id, thumbnailLines);
-          thumbnail = 'console';
-        }
-        await runQmpJob(qmp, 'snapshot-save', { tag, vmstate: holder.nodeName, devices: writable.map((d) => d.nodeName) }).catch((err: Error) => {
-          throw new UserError(`The snapshot was not saved: ${err.message}`, 'save-failed');
-        });
-        made = (await this.liveDrives(id, where.disk)).holder.snapshots.find((s) => s.name === tag);
-      } else {
-        if (where.stateOnly) throw new UserError('A stopped VM without a disk has nothing to save: start it, then Save now', 'no-snapshots');
-        const drv = await openImage(where.disk, { format: 'qcow2' });
-        try {
-          if (!(drv instanceof Qcow2Driver)) throw new UserError('The disk is not a QCOW2 image', 'no-snapshots');
-          const sn = await drv.createSnapshot({ name: tag });
-          made = { id: sn.id, name: sn.name, dateSec: sn.dateSec, dateNsec: sn.dateNsec, vmStateSize: sn.vmStateSize, vmClockNsec: sn.vmClockNsec };
-        } finally {
-          await drv.close();
-        }
+      this.saving.set(id, tag);
+      try {
+        return await this.saveAs(id, tag, where, before);
+      } finally {
+        this.saving.delete(id);
       }
-      if (!made) throw new UserError('The snapshot was saved but is not listed by the disk', 'save-failed');
-      const key = snapshotKey(made);
-      if (thumbnail === 'screen') await fs.rename(pending, store.thumbnailPath(key)).catch(() => (thumbnail = 'none'));
-      await store.update((meta) => {
-        const parent = before.current;
-        meta.entries[key] = { ...(parent ? { parent } : {}), thumbnail, ...(lines ? { lines } : {}) };
-        meta.current = key;
-        meta.changed = false;
-      });
-      this.options.onChanged(id);
-      return this.entry(id, key);
     });
+  }
+
+  /** The save itself (under `exclusive`, with its tag announced in `saving`). */
+  private async saveAs(id: string, tag: string, where: { disk: string; stateOnly: boolean }, before: Timeline): Promise<SnapshotEntry> {
+    const store = this.store(id);
+    let made: DiskSnapshot | undefined;
+    let thumbnail: 'screen' | 'console' | 'none' = 'none';
+    let lines: string[] | undefined;
+    const pending = path.join(path.dirname(store.thumbnailPath('x')), `.pending-${process.pid}.png`);
+    if (this.live(id)) {
+      const qmp = this.options.supervisor.qmpOf(id);
+      const { holder, writable } = await this.liveDrives(id, where.disk);
+      // The picture first: it shows the moment the save freezes, give or take a frame.
+      if (this.options.supervisor.hasDisplay(id)) {
+        await fs.mkdir(path.dirname(pending), { recursive: true });
+        thumbnail = await qmp.execute('screendump', { filename: pending, format: 'png' }).then(() => 'screen' as const, () => 'none' as const);
+      }
+      if (thumbnail === 'none') {
+        lines = this.options.supervisor.consoleLines(id, thumbnailLines);
+        thumbnail = 'console';
+      }
+      await runQmpJob(qmp, 'snapshot-save', { tag, vmstate: holder.nodeName, devices: writable.map((d) => d.nodeName) }).catch((err: Error) => {
+        throw new UserError(`The snapshot was not saved: ${err.message}`, 'save-failed');
+      });
+      made = (await this.liveDrives(id, where.disk)).holder.snapshots.find((s) => s.name === tag);
+    } else {
+      if (where.stateOnly) throw new UserError('A stopped VM without a disk has nothing to save: start it, then Save now', 'no-snapshots');
+      const drv = await openImage(where.disk, { format: 'qcow2' });
+      try {
+        if (!(drv instanceof Qcow2Driver)) throw new UserError('The disk is not a QCOW2 image', 'no-snapshots');
+        const sn = await drv.createSnapshot({ name: tag });
+        made = { id: sn.id, name: sn.name, dateSec: sn.dateSec, dateNsec: sn.dateNsec, vmStateSize: sn.vmStateSize, vmClockNsec: sn.vmClockNsec };
+      } finally {
+        await drv.close();
+      }
+    }
+    if (!made) throw new UserError('The snapshot was saved but is not listed by the disk', 'save-failed');
+    const key = snapshotKey(made);
+    if (thumbnail === 'screen') await fs.rename(pending, store.thumbnailPath(key)).catch(() => (thumbnail = 'none'));
+    await store.update((meta) => {
+      const parent = before.current;
+      meta.entries[key] = { ...(parent ? { parent } : {}), thumbnail, ...(lines ? { lines } : {}) };
+      meta.current = key;
+      meta.changed = false;
+    });
+    this.options.onChanged(id);
+    return this.entry(id, key);
   }
 
   /** Restore: loadvm while the VM runs; while it is stopped, the disk goes back (qemu-img snapshot -a). */

@@ -3,6 +3,7 @@
 // timeline's rows (lanes for branches).
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { computed } from 'vue';
 import type { AppEvent, Channel, VivariumApi } from '../../shared/api';
 import type { ImageGraph, ImageJob } from '../../shared/images';
 import type { SnapshotEntry, Timeline } from '../../shared/snapshots';
@@ -155,6 +156,16 @@ describe('snapshots store', () => {
     expect(store.of('vm').timeline?.entries.map((e) => e.key)).toEqual(['a', 'b']);
     expect(fake.calls.filter(([c]) => c === 'snapshots.thumbnail')).toHaveLength(1);
     expect(fake.calls.filter(([c, a]) => c === 'snapshots.list' && a[0] === 'other')).toHaveLength(0);
+  });
+
+  it('updates what a view computed from a timeline loaded for the first time', async () => {
+    fakeApi({ 'snapshots.list': () => ({ vmId: 'vm', entries: [entry('a')], unsavedChanges: false }) });
+    const store = useSnapshotsStore();
+    const shown = computed(() => store.of('vm').timeline?.entries.length);
+    const loading = store.load('vm');
+    expect(shown.value).toBeUndefined();
+    await loading;
+    expect(shown.value).toBe(1);
   });
 
   it('passes the person\'s choice to restore and keeps a refusal', async () => {

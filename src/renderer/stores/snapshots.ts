@@ -27,8 +27,10 @@ export const useSnapshotsStore = defineStore('snapshots', {
     of: (state) => (vmId: string): VmTimeline => state.byVm[vmId] ?? { error: '', loading: false },
   },
   actions: {
+    /** The VM's reactive entry (read back from the state: the object assigned is not the proxy). */
     slot(vmId: string): VmTimeline {
-      return (this.byVm[vmId] ??= { error: '', loading: false });
+      if (!this.byVm[vmId]) this.byVm[vmId] = { error: '', loading: false };
+      return this.byVm[vmId]!;
     },
     subscribe() {
       this.unsubscribe ??= useApi().onEvent((e) => this.apply(e));
