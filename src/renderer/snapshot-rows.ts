@@ -44,6 +44,8 @@ const autoTag = /^vm-\d{14}(-\d+)?$/;
 
 /** The name a person reads: theirs, else for an app-made tag the time it was saved, else the tag. */
 export function shownTitle(e: SnapshotEntry): string {
-  if (e.title !== e.tag || !autoTag.test(e.tag)) return e.title;
-  return `Saved at ${new Date(e.date).toLocaleTimeString()}`;
+  const auto = e.title === e.tag ? autoTag.exec(e.tag) : null;
+  if (!auto) return e.title;
+  // Two saves within one second: the tag's suffix tells them apart, and so does the name.
+  return `Saved at ${new Date(e.date).toLocaleTimeString()}${auto[1] ? ` (${auto[1].slice(1)})` : ''}`;
 }

@@ -202,6 +202,7 @@ describe('timelineRows', () => {
     const auto = entry('20260101000000', undefined, { date: '2026-01-01T10:20:30.000Z' });
     expect(shownTitle(auto)).toBe(`Saved at ${new Date('2026-01-01T10:20:30.000Z').toLocaleTimeString()}`);
     expect(shownTitle({ ...auto, title: 'before upgrade' })).toBe('before upgrade');
+    expect(shownTitle({ ...auto, tag: 'vm-20260101000000-2', title: 'vm-20260101000000-2' })).toMatch(/^Saved at .* \(2\)$/);
     expect(shownTitle({ ...auto, tag: 'by-hand', title: 'by-hand' })).toBe('by-hand');
   });
 
