@@ -4,6 +4,7 @@
 // one run. The guest prints MARK lines; the host timestamps them as they arrive on the console.
 // Prints each side's MB/s and the ratios viv/QEMU (the target is >= 0.7).
 // Options: --mib N (default 256)  --smp N (default 2)  --mem SIZE (default 512M)
+//          --viv PATH (the viv entry script, default bin/viv.mjs: another build can be compared)
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,7 +70,7 @@ function boot(cmd) {
 const common = ['-M', 'virt', '-m', mem, '-smp', smp, '-nographic', '-kernel', path.join(guest, 'Image'), '-initrd', initrd, '-append', 'console=ttyS0 quiet'];
 const results = {};
 for (const [name, cmd] of [
-  ['viv', [process.execPath, path.join(repo, 'bin/viv.mjs'), 'run']],
+  ['viv', [process.execPath, path.resolve(arg('viv', path.join(repo, 'bin/viv.mjs'))), 'run']],
   ['qemu', ['qemu-system-riscv64']],
 ]) {
   const img = path.join(dir, `${name}.qcow2`);
