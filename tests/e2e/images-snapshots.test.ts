@@ -250,4 +250,79 @@ describe.skipIf(!existsSync(path.join(guestDir, 'Image')) || hostKind === 'fake'
     expect(existsSync(damaged)).toBe(false);
     expect(session.errors).toEqual([]);
   });
+  it('commits (accepting the overlay it invalidates), rebases, flattens, grows and deletes from the panel; deletes a snapshot offline', async () => {
+    const { page } = session;
+    const b1 = path.join(images, 'b1.qcow2');
+    const b2 = path.join(images, 'b2.qcow2');
+    for (const b of [b1, b2]) execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', b, '16M']);
+    await page.goto(served.url + '#/images');
+    await page.reload();
+    const op = (name: string) => details(page).locator(`[data-op="${name}"]`);
+    /** The operation's job ended well; else the page's words (a refusal, the job's error) say why. */
+    const done = async (which: string) => {
+      const state = () => details(page).locator(`[data-test="image-job"][data-job-op="${which}"]`).getAttribute('data-state', { timeout: 1000 }).catch(() => null);
+      const end = Date.now() + 30_000;
+      while ((await state()) !== 'done' && Date.now() < end) await page.waitForTimeout(100);
+      expect(await state(), await page.locator('main').innerText()).toBe('done');
+    };
+    for (const name of ['o1', 'o2']) {
+      await image(page, 'b1.qcow2').click();
+      await op('overlay').click();
+      await page.locator('input[name="overlay-name"]').fill(name);
+      await page.locator('[data-test="confirm-overlay"]').click();
+      await image(page, `${name}.qcow2`).waitFor();
+    }
+    const o1 = path.join(images, 'o1.qcow2');
+    const o2 = path.join(images, 'o2.qcow2');
+    execFileSync('qemu-io', ['-c', 'write -P 0xab 0 64k', o1]);
+
+    // Commit o1 into b1: o2 is b1's other overlay, so the app asks the person to accept that first.
+    await image(page, 'o1.qcow2').click();
+    await op('commit').click();
+    expect(await page.getByRole('dialog').innerText()).toMatch(/b1\.qcow2 is also the base of o2\.qcow2/);
+    expect(await page.locator('[data-test="confirm-commit"]').isDisabled()).toBe(true);
+    await page.locator('[data-test="accept-invalidated"]').check();
+    await shot(page, 'images-07-commit-confirm');
+    await page.locator('[data-test="confirm-commit"]').click();
+    await done('commit');
+    expect(spawnSync('qemu-io', ['-r', '-c', 'read -P 0xab 0 64k', b1], { encoding: 'utf8' }).stdout).not.toMatch(/Pattern verification failed/);
+    for (const f of [b1, o1, o2]) qemuCheck(f);
+
+    // Rebase o2 onto b2, flatten o1, grow it, delete it.
+    await image(page, 'o2.qcow2').click();
+    await op('rebase').click();
+    await page.locator('select[name="new-base"]').selectOption(b2);
+    await page.locator('[data-test="confirm-rebase"]').click();
+    await done('rebase');
+    expect(qemuInfo(o2)['backing-filename']).toBe(b2);
+    await image(page, 'o1.qcow2').click();
+    await op('flatten').click();
+    await page.locator('[data-test="confirm-flatten"]').click();
+    await done('flatten');
+    expect(qemuInfo(o1)['backing-filename']).toBeUndefined();
+    await op('resize').click();
+    await page.locator('input[name="size-mib"]').fill('32');
+    await page.locator('[data-test="confirm-resize"]').click();
+    await done('resize');
+    expect(qemuInfo(o1)['virtual-size']).toBe(32 * 1024 * 1024);
+    expect(spawnSync('qemu-io', ['-r', '-c', 'read -P 0xab 0 64k', o1], { encoding: 'utf8' }).stdout).not.toMatch(/Pattern verification failed/);
+    for (const f of [b1, b2, o1, o2]) qemuCheck(f);
+    await op('delete').click();
+    await page.locator('[data-test="confirm-delete-image"]').click();
+    await image(page, 'o1.qcow2').waitFor({ state: 'detached' });
+    expect(existsSync(o1)).toBe(false);
+
+    // The stopped VM's timeline: delete a snapshot through the block engine.
+    const overlay = path.join(images, 'work.qcow2');
+    const before = qemuSnapshots(overlay);
+    await page.goto(served.url + '#/vm/snap-vm/settings');
+    const timeline = page.locator('[data-test="timeline"]');
+    await timeline.locator('[data-snapshot="after the restore"] .pick').click();
+    await timeline.locator('[data-test="delete-snapshot"]').click();
+    await page.locator('[data-test="confirm-delete-snapshot"]').click();
+    await timeline.locator('[data-snapshot="after the restore"]').waitFor({ state: 'detached' });
+    expect(qemuSnapshots(overlay)).toEqual(before.slice(0, 2));
+    qemuCheck(overlay);
+    expect(session.errors).toEqual([]);
+  });
 });

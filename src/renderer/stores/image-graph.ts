@@ -22,6 +22,8 @@ export const useImageGraphStore = defineStore('imageGraph', {
     unsubscribe: undefined as (() => void) | undefined,
     reloading: undefined as Promise<void> | undefined,
     reloadAgain: false,
+    /** Jobs closed or pushed out: the graph's job list (on every reload) does not bring them back. */
+    dismissed: [] as string[],
   }),
   getters: {
     byPath: (state) => (path: string) => state.images.find((n) => n.path === path),
@@ -76,16 +78,30 @@ export const useImageGraphStore = defineStore('imageGraph', {
     },
     noteJob(job: ImageJob) {
       const i = this.jobs.findIndex((j) => j.id === job.id);
+      // A call's answer (the job as it started) can arrive after the events of its end: an
+      // ended job never goes back to running.
+      if (i >= 0 && this.jobs[i]!.state !== 'running' && job.state === 'running') return;
       if (i >= 0) this.jobs[i] = job;
-      else this.jobs.unshift(job);
+      else if (!this.dismissed.includes(job.id)) {
+        // Newest first, by start: the graph's own job list (every reload) brings old ones back.
+        this.jobs.push(job);
+        this.jobs.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+      }
       const finished = this.jobs.filter((j) => j.state !== 'running');
       if (finished.length > keptFinished) {
         const drop = new Set(finished.slice(keptFinished).map((j) => j.id));
         this.jobs = this.jobs.filter((j) => !drop.has(j.id));
+        this.forget([...drop]);
       }
     },
     dismiss(id: string) {
-      this.jobs = this.jobs.filter((j) => j.id !== id || j.state === 'running');
+      if (this.jobs.some((j) => j.id === id && j.state === 'running')) return;
+      this.jobs = this.jobs.filter((j) => j.id !== id);
+      this.forget([id]);
+    },
+    /** Jobs not to show again (closed, or pushed out by newer ones); the last few hundred. */
+    forget(ids: string[]) {
+      this.dismissed = [...this.dismissed, ...ids].slice(-500);
     },
     select(path: string | undefined) {
       this.selected = path;

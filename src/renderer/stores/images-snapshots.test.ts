@@ -33,13 +33,14 @@ function fakeApi(answers: Partial<Record<Channel, (...args: unknown[]) => unknow
   return { calls, emit: (e: AppEvent) => emit(e) };
 }
 
+/** Jobs started in the order of the digits in their ids (d0 first, d9 last; others at 0). */
 const job = (id: string, state: ImageJob['state'], fraction?: number): ImageJob => ({
   id,
   op: 'import',
   image: '/img/base.qcow2',
   label: 'Importing',
   state,
-  startedAt: '2026-01-01T00:00:00.000Z',
+  startedAt: `2026-01-01T00:00:0${/\d/.exec(id)?.[0] ?? '0'}.000Z`,
   ...(fraction !== undefined ? { fraction } : {}),
 });
 
@@ -111,6 +112,23 @@ describe('image graph store', () => {
     expect(store.selected).toBeUndefined();
   });
 
+  it('keeps a job that ended when the answer that started it arrives after its events', async () => {
+    const events: ((e: AppEvent) => void)[] = [];
+    const fake = fakeApi({
+      'images.list': () => graph([]),
+      'images.check': () => {
+        events[0]!({ type: 'job', job: job('c1', 'running', 0) });
+        events[0]!({ type: 'job', job: job('c1', 'done', 1) });
+        return job('c1', 'running');
+      },
+    });
+    events.push(fake.emit);
+    const store = useImageGraphStore();
+    await store.load();
+    await store.check('/img/base.qcow2');
+    expect(store.jobs.map((j) => [j.id, j.state])).toEqual([['c1', 'done']]);
+  });
+
   it('keeps only the last few finished jobs', async () => {
     fakeApi({ 'images.list': () => graph([]) });
     const store = useImageGraphStore();
@@ -121,6 +139,9 @@ describe('image graph store', () => {
     expect(store.running.map((j) => j.id)).toEqual(['run']);
     store.dismiss('d9');
     store.dismiss('run');
+    expect(store.jobs.map((j) => j.id)).toEqual(['d8', 'd7', 'd6', 'd5', 'd4', 'run']);
+    // A reload brings the server's whole job list: old and dismissed jobs stay away.
+    store.setGraph(graph([], [job('d0', 'done'), job('d9', 'done'), job('d8', 'done')]));
     expect(store.jobs.map((j) => j.id)).toEqual(['d8', 'd7', 'd6', 'd5', 'd4', 'run']);
   });
 });
