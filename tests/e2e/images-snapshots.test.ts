@@ -106,7 +106,11 @@ describe.skipIf(!existsSync(path.join(guestDir, 'Image')) || hostKind === 'fake'
     await page.locator('[data-test="next"]').click();
     await page.locator('[data-step="disk"]').waitFor();
     expect(await page.locator('input[name="diskPath"]').inputValue()).toBe(overlay);
-    await page.locator('[data-test="next"]').click();
+    // On to the name with each step's defaults (the wizard may gain steps in between).
+    for (let i = 0; i < 4 && !(await page.locator('[data-step="name"]').isVisible()); i++) {
+      await page.locator('[data-test="next"]').click();
+      await page.locator('[data-step="name"]').waitFor({ timeout: 1000 }).catch(() => undefined);
+    }
     await page.locator('input[name="name"]').fill('Snap VM');
     await page.locator('[data-test="next"]').click();
     expect(await page.locator('[data-test="command-line"]').innerText()).toContain(`-drive file=${overlay},format=qcow2,if=virtio`);
