@@ -226,6 +226,25 @@ describe.skipIf(!hasTools)('the snapshot timeline on a real core host', () => {
     await expect(call('snapshots.save', vm.id)).rejects.toThrow('A stopped VM without a disk has nothing to save: start it, then Save now');
   });
 
+  it('keeps a picture of the screen as the thumbnail of a VM with a display', async () => {
+    const vm = await call('vms.create', { ...vmRequest('With screen', { kind: 'new', sizeGiB: 1 }), display: { enabled: true } });
+    await call('vms.start', vm.id);
+    const con = consoleOf(vm.id);
+    await con.waitTick((n) => n >= 2);
+    const saved = await call('snapshots.save', vm.id);
+    expect(saved.thumbnail).toEqual({ kind: 'screen' });
+    // A PNG (QMP screendump), handed to the page as a data: URL (the CSP allows img-src data:).
+    const url = (await call('snapshots.thumbnail', vm.id, saved.key))!;
+    expect(url).toMatch(/^data:image\/png;base64,/);
+    expect(Buffer.from(url.slice(url.indexOf(',') + 1), 'base64').subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    con.close();
+    await call('vms.forceOff', vm.id);
+    await waitState(vm.id, 'stopped');
+    // Deleting the snapshot deletes its picture too.
+    await call('snapshots.delete', vm.id, saved.key);
+    expect(await call('snapshots.thumbnail', vm.id, saved.key)).toBeNull();
+  });
+
   it('says why a VM on a raw disk has no timeline', async () => {
     const raw = path.join(dir, 'plain.raw');
     await fs.writeFile(raw, Buffer.alloc(1024 * 1024));
