@@ -112,6 +112,11 @@ describe('-device and -vnc for display and input', () => {
       expect(await open('http://evil.example')).toBe(403);
       expect(await open('http://localhost:4567')).toBe(101);
       expect(display.control.vnc()).toEqual({ enabled: true, passwordAuth: true });
+      // What the app reads over QMP to find the port (query-vnc-servers).
+      expect(display.control.vncSockets!().servers).toEqual([
+        { host: '', service: join(dir, 'vnc'), family: 'unix', websocket: false },
+        { host: '127.0.0.1', service: String(port), family: 'ipv4', websocket: true },
+      ]);
     } finally {
       await display.close();
     }

@@ -8,7 +8,7 @@ import { type ByteMessagePort, messagePortStream } from '../display/rfb/message-
 import { VncServer, type VncAddresses } from '../display/rfb/server';
 import { VncOptionError, parseVncOption, type VncConfig } from '../display/vnc-options';
 import { writeScreendump } from '../display/screendump';
-import type { DisplayControl } from '../monitor/qmp/display-commands';
+import type { DisplayControl, VncSocketInfo } from '../monitor/qmp/display-commands';
 import { VirtioGpu } from '../devices/virtio/gpu';
 import { VirtioInput, type VirtioInputKind } from '../devices/virtio/input';
 import type { VirtioDevice } from '../devices/virtio/virtio-device';
@@ -164,6 +164,27 @@ export function acceptDisplayPorts(parent: ParentPort | undefined, vnc: VncServe
   });
 }
 
+const familyOf = (host: string): VncSocketInfo['family'] => (host.includes(':') ? 'ipv6' : 'ipv4');
+
+/** The bound listeners as QMP's query-vnc-servers lists them. */
+function listenerInfo(a: VncAddresses): VncSocketInfo[] {
+  const out: VncSocketInfo[] = [];
+  if (a.tcp) out.push({ host: a.tcp.host, service: String(a.tcp.port), family: familyOf(a.tcp.host), websocket: false });
+  if (a.unix) out.push({ host: '', service: a.unix, family: 'unix', websocket: false });
+  if (a.websocket) out.push({ host: a.websocket.host, service: String(a.websocket.port), family: familyOf(a.websocket.host), websocket: true });
+  return out;
+}
+
+/** A client from its connection's peer name ("HOST:PORT", "ws:HOST:PORT", "unix", "app window"). */
+function peerInfo(peer: string): VncSocketInfo {
+  const websocket = peer.startsWith('ws:');
+  const rest = websocket ? peer.slice(3) : peer;
+  const colon = rest.lastIndexOf(':');
+  if (colon < 0) return { host: '', service: rest, family: 'unix', websocket };
+  const host = rest.slice(0, colon).replace(/^::ffff:/, '');
+  return { host, service: rest.slice(colon + 1), family: familyOf(host), websocket };
+}
+
 /**
  * Starts the VNC server (when -vnc was given) on the machine's display devices: the GPU's
  * framebuffer (a blank one without a GPU, as QEMU shows an empty console) and all input devices.
@@ -185,6 +206,7 @@ export async function startDisplay(
     screendump: (file, format) => writeScreendump(framebuffer, file, format),
     vnc: () => ({ enabled: vnc !== null, passwordAuth: cfg.vnc?.password ?? false }),
     setVncPassword: (password) => vnc?.setPassword(password),
+    vncSockets: () => ({ servers: listenerInfo(addresses), clients: (vnc?.clients ?? []).map((c) => peerInfo(c.peer)) }),
   };
   return { framebuffer, vnc, addresses, control, close: async () => vnc?.close() };
 }

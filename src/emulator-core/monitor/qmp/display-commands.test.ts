@@ -11,6 +11,14 @@ import { QmpServer } from './server';
 const cleanup: (() => void)[] = [];
 afterEach(() => cleanup.splice(0).forEach((f) => f()));
 
+const sockets = {
+  servers: [
+    { host: '', service: '/run/vm.vnc', family: 'unix' as const, websocket: false },
+    { host: '127.0.0.1', service: '40123', family: 'ipv4' as const, websocket: true },
+  ],
+  clients: [{ host: '127.0.0.1', service: '50000', family: 'ipv4' as const, websocket: true }],
+};
+
 async function setup(vnc = { enabled: true, passwordAuth: true }) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'qmp-display-'));
   const calls: string[] = [];
@@ -21,6 +29,7 @@ async function setup(vnc = { enabled: true, passwordAuth: true }) {
     },
     vnc: () => vnc,
     setVncPassword: (pw) => void calls.push(`password ${pw}`),
+    vncSockets: () => sockets,
   };
   const qmp = new QmpServer();
   registerDisplayCommands(qmp, control);
@@ -73,5 +82,23 @@ describe('QMP display commands', () => {
     expect(await off.exec('set_password', { protocol: 'vnc', password: 'x' })).toMatchObject({ error: { desc: expect.stringMatching(/password=on/) } });
     const none = await setup({ enabled: false, passwordAuth: false });
     expect(await none.exec('set_password', { protocol: 'vnc', password: 'x' })).toMatchObject({ error: { desc: expect.stringMatching(/not enabled/) } });
+  });
+
+  it('query-vnc-servers: the listeners (the WebSocket marked) and clients, in QEMU 7.2\'s shape', async () => {
+    const on = await setup();
+    expect(await on.exec('query-vnc-servers')).toMatchObject({
+      return: [
+        {
+          id: 'default',
+          auth: 'vnc',
+          clients: sockets.clients,
+          server: [
+            { host: '', service: '/run/vm.vnc', family: 'unix', websocket: false, auth: 'vnc' },
+            { host: '127.0.0.1', service: '40123', family: 'ipv4', websocket: true, auth: 'vnc' },
+          ],
+        },
+      ],
+    });
+    expect(await (await setup({ enabled: false, passwordAuth: false })).exec('query-vnc-servers')).toMatchObject({ return: [] });
   });
 });
