@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { filesOfStep, localErrors, previewConfig, requestOf, suggestName, type WizardForm } from './wizard-form';
+import { vmArgv, vmCommandLine } from '../shared/vm-argv';
+import { filesOfStep, localErrors, previewConfig, requestOf, stepOfField, suggestName, type WizardForm } from './wizard-form';
 
 const form = (over: Partial<WizardForm> = {}): WizardForm => ({
   bootKind: 'kernel',
@@ -14,6 +15,7 @@ const form = (over: Partial<WizardForm> = {}): WizardForm => ({
   diskPath: '',
   diskBase: '',
   network: false,
+  display: false,
   name: 'Linux VM',
   ...over,
 });
@@ -57,5 +59,17 @@ describe('wizard form', () => {
     });
     expect(previewConfig(f, () => 'raw').disk).toMatchObject({ kind: 'image', format: 'qcow2' });
     expect(previewConfig(form({ diskKind: 'existing', diskPath: '/d.img' }), () => 'raw').disk).toMatchObject({ path: '/d.img', format: 'raw' });
+  });
+
+  it('maps the Display choice 1:1 into the VM\'s viv run argv', () => {
+    const none = form();
+    expect(requestOf(none, () => 'raw')).not.toHaveProperty('display');
+    expect(vmArgv(previewConfig(none, () => 'raw'))).not.toContain('virtio-gpu-device');
+    const screen = form({ display: true });
+    expect(requestOf(screen, () => 'raw').display).toEqual({ enabled: true });
+    const argv = vmArgv(previewConfig(screen, () => 'raw'));
+    expect(argv.filter((_, i) => argv[i - 1] === '-device')).toEqual(['virtio-gpu-device', 'virtio-keyboard-device', 'virtio-tablet-device']);
+    expect(vmCommandLine(previewConfig(screen, () => 'raw'))).toContain('-vnc :0');
+    expect(stepOfField.display).toBe(3);
   });
 });

@@ -18,10 +18,12 @@ export interface WizardForm {
   diskPath: string;
   diskBase: string;
   network: boolean;
+  /** A screen, keyboard and tablet (virtio-gpu, virtio-input), or the serial console only. */
+  display: boolean;
   name: string;
 }
 
-export const steps = ['Boot', 'Memory & CPUs', 'Disk', 'Name & network', 'Summary'] as const;
+export const steps = ['Boot', 'Memory & CPUs', 'Disk', 'Name, network & display', 'Summary'] as const;
 
 /** Which step shows a field (server errors name fields; the wizard jumps to the step). */
 export const stepOfField: Record<string, number> = {
@@ -38,6 +40,7 @@ export const stepOfField: Record<string, number> = {
   sizeGiB: 2,
   name: 3,
   network: 3,
+  display: 3,
 };
 
 export interface HostLimits {
@@ -116,6 +119,8 @@ export function requestOf(form: WizardForm, formatOf: (path: string) => DiskForm
     boot: bootOf(form),
     disk,
     network: { enabled: form.network },
+    // 1:1 into the VM's argv (shared/vm-argv.ts): virtio-gpu + keyboard + tablet, or nothing.
+    ...(form.display ? { display: { enabled: true } } : {}),
   };
 }
 
@@ -139,6 +144,7 @@ export function previewConfig(form: WizardForm, formatOf: (path: string) => Disk
     boot: r.boot,
     disk,
     network: r.network,
+    ...(r.display ? { display: r.display } : {}),
   };
 }
 

@@ -42,6 +42,9 @@ describe('vmArgv', () => {
     const argv = vmArgv({ ...base, display: { enabled: true } });
     expect(argv.join(' ')).toContain('-nic none -device virtio-gpu-device -device virtio-keyboard-device -device virtio-tablet-device -nographic');
     expect(vmArgv({ ...base, display: { enabled: false } })).toEqual(vmArgv(base));
+    // The command line a person pastes gets a VNC display to look at; without a display, none.
+    expect(vmCommandLine({ ...base, display: { enabled: true } })).toMatch(/-device virtio-tablet-device -nographic -vnc :0$/);
+    expect(vmCommandLine(base)).not.toContain('-vnc');
   });
 
   it('omits an empty initrd and append, and boots firmware with -bios', () => {

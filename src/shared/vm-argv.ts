@@ -67,7 +67,11 @@ export function shellQuote(arg: string): string {
   return `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 
-/** The command line shown in Settings: what a person pastes into a terminal to run the same VM. */
+/**
+ * The command line shown in Settings: what a person pastes into a terminal to run the same VM.
+ * A VM with a display also gets `-vnc :0` (127.0.0.1:5900) there, so a VNC viewer can show it;
+ * the app adds its own -vnc instead.
+ */
 export function vmCommandLine(config: VmConfig): string {
-  return ['viv', 'run', ...vmArgv(config)].map(shellQuote).join(' ');
+  return ['viv', 'run', ...vmArgv(config), ...(config.display?.enabled ? ['-vnc', ':0'] : [])].map(shellQuote).join(' ');
 }
