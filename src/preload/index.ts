@@ -6,6 +6,15 @@ import type { AppEvent, VivariumBridge } from '../shared/api';
 import { ipc } from '../shared/ipc';
 
 let nextConsole = 1;
+let nextDisplay = 1;
+
+// A display port from main goes on to the page as a window message (contextBridge cannot pass
+// ports); the page matches it by session (renderer/api/index.ts).
+// (The window is the preload's global; this tsconfig has no DOM types.)
+const page = globalThis as unknown as { window: { postMessage(message: unknown, targetOrigin: string, transfer: unknown[]): void } };
+ipcRenderer.on(ipc.displayPort, (e, data: { session?: unknown }) => {
+  if (typeof data?.session === 'number') page.window.postMessage({ [ipc.displayPort]: data.session }, '*', e.ports);
+});
 
 const vivarium: VivariumBridge = {
   invoke: (channel, args) => ipcRenderer.invoke(ipc.invoke, channel, args),
@@ -33,6 +42,11 @@ const vivarium: VivariumBridge = {
         ipcRenderer.send(ipc.consoleClose, session);
       },
     };
+  },
+  openDisplay(id) {
+    const session = nextDisplay++;
+    ipcRenderer.send(ipc.displayOpen, session, id);
+    return session;
   },
 };
 

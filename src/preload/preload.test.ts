@@ -53,4 +53,17 @@ describe('preload', () => {
     expect([a, b, closedA]).toEqual([['to a'], ['to b'], true]);
     expect(sent).toContainEqual([ipc.consoleInput, sessionA, 'ls\r']);
   });
+
+  it('asks for a display port and hands it to the page as a window message', () => {
+    const posted: unknown[][] = [];
+    (globalThis as { window?: unknown }).window = { postMessage: (...a: unknown[]) => void posted.push(a) };
+    const api = exposed.vivarium as VivariumBridge;
+    const session = api.openDisplay!('vm-a');
+    expect(sent).toContainEqual([ipc.displayOpen, session, 'vm-a']);
+    const port = { fake: 'port' };
+    listeners.get(ipc.displayPort)?.forEach((fn) => fn({ ports: [port] }, { session }));
+    listeners.get(ipc.displayPort)?.forEach((fn) => fn({ ports: [] }, { session: 'bad' }));
+    expect(posted).toEqual([[{ [ipc.displayPort]: session }, '*', [port]]]);
+    delete (globalThis as { window?: unknown }).window;
+  });
 });

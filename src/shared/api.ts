@@ -47,6 +47,13 @@ export const FileCheck = z.object({
 });
 export type FileCheck = z.infer<typeof FileCheck>;
 
+/**
+ * Where a display window's noVNC reaches a VM's screen in web mode: the core host's own WebSocket
+ * (never main) and the VNC password of this run.
+ */
+export const DisplayEndpoint = z.object({ url: z.string(), password: z.string() });
+export type DisplayEndpoint = z.infer<typeof DisplayEndpoint>;
+
 const none = z.tuple([]);
 const byId = z.tuple([VmId]);
 
@@ -62,6 +69,7 @@ export const api = {
   'vms.reset': { args: byId, result: VmEntry },
   'vms.shutdown': { args: byId, result: VmEntry },
   'vms.forceOff': { args: byId, result: VmEntry },
+  'vms.display': { args: byId, result: DisplayEndpoint },
   'files.check': { args: z.tuple([z.string().max(4096)]), result: FileCheck },
   'settings.get': { args: none, result: AppSettings },
   'settings.set': { args: z.tuple([AppSettingsPatch]), result: AppSettings },
@@ -143,9 +151,15 @@ export interface VivariumApi {
   invoke<C extends Channel>(channel: C, ...args: ApiArgs<C>): Promise<ApiResult<C>>;
   onEvent(listener: (event: AppEvent) => void): () => void;
   openConsole(id: VmId, onData: (bytes: Uint8Array) => void, onClose?: () => void): ConsoleSession;
-  /** Where noVNC reaches the VM's screen (RFB over WebSocket); absent or null where the shell has no display channel yet. */
-  displayUrl?(id: VmId): string | null;
+  /**
+   * A channel to the VM's screen for noVNC, straight to its core host: a WebSocket URL and password
+   * (web mode), or a MessagePort dressed as noVNC's raw channel (Electron).
+   */
+  openDisplay?(id: VmId): Promise<DisplayChannel>;
 }
+
+/** What noVNC's RFB is given: a URL (and credentials), or a WebSocket-like channel already open. */
+export type DisplayChannel = { url: string; password: string } | { channel: object; password?: undefined };
 
 /**
  * What the Electron preload exposes as `window.vivarium`: calls answer with the ApiReply envelope
@@ -155,4 +169,10 @@ export interface VivariumBridge {
   invoke(channel: Channel, args: unknown[]): Promise<ApiReply>;
   onEvent: VivariumApi['onEvent'];
   openConsole: VivariumApi['openConsole'];
+  /**
+   * Asks main for a display port to the VM's core host; it arrives as a window 'message' event
+   * whose data is { [ipc.displayPort]: session } with the port in `ports` (contextBridge cannot
+   * carry a MessagePort). Answers the session number.
+   */
+  openDisplay?(id: VmId): number;
 }

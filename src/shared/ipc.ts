@@ -7,4 +7,8 @@ export const ipc = {
   consoleData: 'vivarium:console-data',
   consoleInput: 'vivarium:console-input',
   consoleClose: 'vivarium:console-close',
+  /** Renderer -> main: a display window wants a MessagePort to a VM's core host. */
+  displayOpen: 'vivarium:display-open',
+  /** Main -> preload (with the port), and preload -> page as the window message's key. */
+  displayPort: 'vivarium:display-port',
 } as const;

@@ -1,7 +1,8 @@
 // The app's display window, in Debian's Chromium against `viv serve`: a VM with a display boots
-// the shared guest with console=tty0; the display window (noVNC over the web server's WebSocket,
-// piped to the core host's `-vnc unix:` socket) shows its console, keys typed into the page run a
-// command in the guest's shell (seen on the serial console), and the toolbar works.
+// the shared guest with console=tty0; the display window (noVNC straight to the core host's own
+// WebSocket with this run's VNC password: frames never pass through the web server) shows its
+// console, keys typed into the page run a command in the guest's shell (seen on the serial
+// console), and the toolbar works.
 // The core host is our emulator (`viv run`), or with VIVARIUM_E2E_HOST=qemu Debian's QEMU given
 // the same argv (the reference: the same -device and -vnc options).
 import { existsSync, rmSync } from 'node:fs';
@@ -54,6 +55,9 @@ describe.skipIf(!existsSync(path.join(guestDir, 'Image')) || hostKind === 'fake'
     const id = vm.id as string;
     await api('vms.start', id);
     const { page, errors } = session;
+    // Every WebSocket the page opens: the display's must go to the core host, not to `viv serve`.
+    const sockets: string[] = [];
+    page.on('websocket', (ws) => sockets.push(ws.url()));
 
     // The console page offers the display; the serial line carries the kernel log meanwhile.
     await page.goto(served.url + `#/vm/${id}/console`);
@@ -62,7 +66,15 @@ describe.skipIf(!existsSync(path.join(guestDir, 'Image')) || hostKind === 'fake'
     // noVNC draws into a canvas inside the screen element once RFB is up.
     // noVNC connected: the status line is empty. (A function: the page's CSP refuses eval.)
     const connected = () => (globalThis as unknown as PageDom).document.querySelector('[data-test=display-status]')?.textContent === '';
-    await page.waitForFunction(connected, null, { timeout: bootMs });
+    try {
+      await page.waitForFunction(connected, null, { timeout: bootMs });
+    } catch (err) {
+      await shot(page, `${hostKind}-display-not-connected`);
+      throw new Error(`noVNC did not connect: "${await page.locator('[data-test=display-status]').textContent()}", sockets ${sockets.join(' ')}, page errors ${errors.join(' | ')}`, { cause: err });
+    }
+    const display = sockets.map((u) => new URL(u)).filter((u) => Number(u.port) !== served.port);
+    expect(display.map((u) => u.hostname)).toEqual(['127.0.0.1']);
+    expect(sockets.filter((u) => u.includes('/display/'))).toEqual([]);
     const canvas = page.locator('[data-test=screen] canvas');
     await expect.poll(async () => (await canvas.boundingBox())?.width ?? 0, { timeout: 30_000 }).toBeGreaterThan(100);
 

@@ -11,6 +11,11 @@ vi.mock('electron', () => ({
     handle: (channel: string, fn: Handler) => handlers.set(channel, fn),
     on: (channel: string, fn: Handler) => handlers.set(channel, fn),
   },
+  // Recording ports: which end went where, and which were closed.
+  MessageChannelMain: class {
+    port1 = { name: 'port1', closed: false, close() { this.closed = true; } };
+    port2 = { name: 'port2', closed: false, close() { this.closed = true; } };
+  },
 }));
 
 const { installIpc } = await import('./ipc');
@@ -25,6 +30,7 @@ function fakeWebContents(id: number) {
     sent,
     isDestroyed: () => false,
     send: (...args: unknown[]) => void sent.push(args),
+    postMessage: (...args: unknown[]) => void sent.push(['postMessage', ...args]),
     once: () => undefined,
   };
 }
@@ -35,11 +41,17 @@ function event(wc: ReturnType<typeof fakeWebContents>, frame: { url: string } = 
 
 let invoked: unknown[][];
 let written: string[];
+let displayPorts: [string, { name: string; closed: boolean }][];
 beforeEach(() => {
   handlers.clear();
   invoked = [];
   written = [];
+  displayPorts = [];
   const services = {
+    connectDisplayPort: (id: string, port: { name: string; closed: boolean }) => {
+      if (id !== 'screen-vm') throw new Error('This VM has no display');
+      displayPorts.push([id, port]);
+    },
     invoke: async (channel: unknown, args: unknown) => (invoked.push([channel, args]), { ok: true, value: 'answer' }),
     onEvent: () => () => undefined,
     attachConsole: (_id: string, onData: (b: Uint8Array) => void) => {
@@ -78,5 +90,20 @@ describe('Electron IPC', () => {
     // Another window cannot type into this window's console session.
     handlers.get(ipc.consoleInput)!(event(fakeWebContents(8)), 3, 'intruder');
     expect(written).toEqual(['ls\r']);
+  });
+
+  it('brokers one MessageChannel per display window: one end to the core host, one to the window', () => {
+    const wc = fakeWebContents(4);
+    handlers.get(ipc.displayOpen)!(event(wc), 1, 'screen-vm');
+    expect(displayPorts.map(([id, p]) => [id, p.name])).toEqual([['screen-vm', 'port1']]);
+    expect(wc.sent).toEqual([['postMessage', ipc.displayPort, { session: 1 }, [expect.objectContaining({ name: 'port2' })]]]);
+    // No display: both ends closed, and the window hears "no port" for its session.
+    handlers.get(ipc.displayOpen)!(event(wc), 2, 'plain-vm');
+    expect(wc.sent[1]).toEqual(['postMessage', ipc.displayPort, { session: 2 }]);
+    // Not our page, or bad arguments: nothing is brokered.
+    handlers.get(ipc.displayOpen)!(event(wc, { url: ourPage }), 3, 'screen-vm');
+    handlers.get(ipc.displayOpen)!(event(wc), '4', 'screen-vm');
+    expect(displayPorts).toHaveLength(1);
+    expect(wc.sent).toHaveLength(2);
   });
 });

@@ -1,6 +1,6 @@
 // The IPC half of the Electron shell: every call is checked for its sender (a frame of our own
 // window showing our own page) before its arguments reach AppServices, which validates those.
-import { ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { ipcMain, MessageChannelMain, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { ipc } from '../../shared/ipc';
 import type { AppServices } from '../services/app-services';
 
@@ -51,6 +51,22 @@ export function installIpc(services: AppServices, isOurPage: (url: string) => bo
     const k = key(e.sender, session);
     consoles.get(k)?.close();
     consoles.delete(k);
+  });
+
+  // A display window asks for its VM's screen: one MessageChannel, one end to the core host (a
+  // utility process), the other to the window. RFB then flows between them; main never sees it.
+  ipcMain.on(ipc.displayOpen, (e, session: unknown, id: unknown) => {
+    if (!trusted(e) || typeof session !== 'number' || typeof id !== 'string') return;
+    const { port1, port2 } = new MessageChannelMain();
+    try {
+      services.connectDisplayPort(id, port1);
+    } catch {
+      port1.close();
+      port2.close();
+      e.sender.postMessage(ipc.displayPort, { session }); // no port: the window says there is no display
+      return;
+    }
+    e.sender.postMessage(ipc.displayPort, { session }, [port2]);
   });
 
   return {

@@ -1,6 +1,6 @@
 // Core hosts in the Electron app: utilityProcess.fork, Electron's way to run a Node child that
 // does not share main's event loop, with the same options and sockets as child_process.fork.
-import { utilityProcess } from 'electron';
+import { type MessagePortMain, utilityProcess } from 'electron';
 import type { CoreHostLauncher, CoreHostProcess, LaunchSpec } from '../services/launcher';
 
 export class UtilityProcessLauncher implements CoreHostLauncher {
@@ -20,6 +20,8 @@ export class UtilityProcessLauncher implements CoreHostLauncher {
       },
       onExit: (l) => void child.once('exit', (code) => l(code, null)),
       onOutput: (l) => void output.push(l),
+      // The display window's MessagePort (supervisor.connectDisplayPort); the core host serves RFB on it.
+      postMessage: (message, transfer) => child.postMessage(message, transfer as MessagePortMain[]),
       // utilityProcess has no signals of its own: kill() ends it; others go to its pid.
       kill: (signal) => {
         if (!signal || signal === 'SIGKILL' || signal === 'SIGTERM') return child.kill();

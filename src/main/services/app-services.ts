@@ -56,6 +56,8 @@ export class AppServices {
   private readonly handlers: Handlers;
   /** VMs with an operation in flight (create/delete), so two clicks cannot interleave. */
   private readonly busy = new Set<string>();
+  /** The pages that may open a display WebSocket (web mode; see allowDisplayPages). */
+  private displayOrigins: string[] | undefined;
 
   private constructor(
     private readonly options: AppServicesOptions,
@@ -70,6 +72,7 @@ export class AppServices {
       hostEntry: options.hostEntry,
       hostArgsPrefix: options.hostArgsPrefix,
       qmp: options.qmp,
+      displayOrigins: () => this.displayOrigins,
       onChange: (id) => this.runtimeChanged(id),
     });
     this.imageService = new ImageService({
@@ -349,6 +352,7 @@ export class AppServices {
       'vms.reset': (id) => this.control(id, (i) => sv.reset(i)),
       'vms.shutdown': (id) => this.control(id, (i) => sv.shutdown(i)),
       'vms.forceOff': (id) => this.control(id, (i) => sv.forceOff(i)),
+      'vms.display': async (id) => sv.displayEndpoint(id),
       'files.check': async (file) => checkFile(file),
       'settings.get': () => this.settings.get(),
       'settings.set': (patch) => this.settings.set(patch),
@@ -374,12 +378,21 @@ export class AppServices {
     };
   }
 
-  /** Console bytes for one VM (transports stream these over a MessagePort or a WebSocket). */
-  /** RFB to the VM's screen (web mode pipes a WebSocket to it). */
-  openDisplay(id: string) {
-    return this.supervisor.openDisplay(id);
+  /**
+   * Web mode: VMs started from now on serve their display on a WebSocket of their own that only
+   * these pages may open (the web server's origins); `vms.display` says where.
+   */
+  allowDisplayPages(origins: string[]): void {
+    this.displayOrigins = [...origins];
   }
 
+  /** Electron: one end of a MessageChannel for a display window, handed to the VM's core host. */
+  connectDisplayPort(id: string, port: unknown): void {
+    this.library.dirOf(id); // validates the id's shape
+    this.supervisor.connectDisplayPort(id, port);
+  }
+
+  /** Console bytes for one VM (transports stream these over a MessagePort or a WebSocket). */
   attachConsole(id: string, onData: (bytes: Uint8Array) => void, onClose?: () => void) {
     this.library.dirOf(id); // validates the id's shape
     return this.supervisor.attachConsole(id, onData, onClose);

@@ -9,6 +9,8 @@ export interface CoreHostProcess {
   /** Lines the host wrote to stdout/stderr (its own diagnostics, not the guest's console). */
   onOutput(listener: (text: string) => void): void;
   kill(signal?: NodeJS.Signals): boolean;
+  /** Electron's utility process only: a message with transferred MessagePorts (the display's). */
+  postMessage?(message: unknown, transfer: unknown[]): void;
 }
 
 export interface LaunchSpec {

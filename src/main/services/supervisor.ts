@@ -2,6 +2,11 @@
 // serial socket (and a QMP socket), connects to both, relays the console, drives pause/resume/
 // reset/shutdown over QMP, and watches the process. A core host that dies unasked marks its VM
 // crashed with its last console lines; main itself never goes down with it.
+// The display never passes through main (DESIGN.md): in web mode the core host serves RFB on its
+// own WebSocket (127.0.0.1, a free port, a VNC password set over QMP, only our page's Origin) and
+// main only tells the renderer where; in Electron main hands the core host one end of a
+// MessageChannel per display window.
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -26,6 +31,11 @@ export interface SupervisorOptions {
   connectTimeoutMs?: number;
   /** How long Force off waits for QMP `quit` before SIGKILL. */
   quitGraceMs?: number;
+  /**
+   * Pages allowed to open a core host's display WebSocket (web mode: the web server's own
+   * origins). Absent: no WebSocket (Electron reaches the display over a MessagePort).
+   */
+  displayOrigins?: () => string[] | undefined;
   onChange: (id: string) => void;
 }
 
@@ -42,6 +52,12 @@ interface Run {
   qmp?: QmpClient;
   /** The core host's `-vnc unix:` socket when the VM has a display. */
   displayPath?: string;
+  /** Web mode: the VNC password main set over QMP for the display WebSocket. */
+  displayPassword?: string;
+  /** Where the renderer's noVNC connects (ws://127.0.0.1:PORT/), once QMP has named the port. */
+  displayWebSocket?: string;
+  /** Why the display cannot be reached, when setting it up failed. */
+  displayProblem?: string;
   console: ConsoleBuffer;
   hostOutput: string;
   listeners: Set<ConsoleListener>;
@@ -55,6 +71,16 @@ interface Past {
   reason?: string;
   lastConsole?: string[];
   console: ConsoleBuffer;
+}
+
+/** Names the core host's WebSocket origins (emulator-core/host/display-devices.ts, same string). */
+const websocketOriginsEnv = 'VIVARIUM_VNC_WEBSOCKET_ORIGINS';
+/** The message that carries a display port to the core host (display-devices.ts, same string). */
+const displayPortMessage = 'vivarium:display-port';
+
+/** VNC Authentication uses 8 characters (DES key); 48 random bits, new for each run. */
+function newVncPassword(): string {
+  return randomBytes(6).toString('base64url');
 }
 
 export class Supervisor {
@@ -98,6 +124,8 @@ export class Supervisor {
     const serialPath = path.join(dir, `${config.id}.serial`);
     const qmpPath = path.join(dir, `${config.id}.qmp`);
     const displayPath = config.display?.enabled ? path.join(dir, `${config.id}.vnc`) : undefined;
+    const origins = displayPath && this.options.qmp ? this.options.displayOrigins?.() : undefined;
+    const displayPassword = origins?.length ? newVncPassword() : undefined;
     await Promise.all([fs.rm(serialPath, { force: true }), fs.rm(qmpPath, { force: true }), ...(displayPath ? [fs.rm(displayPath, { force: true })] : [])]);
     const args = [
       ...this.options.hostArgsPrefix,
@@ -105,10 +133,12 @@ export class Supervisor {
       '-serial',
       `unix:${serialPath},server=on,wait=off`,
       ...(this.options.qmp ? ['-qmp', `unix:${qmpPath},server=on,wait=off`] : []),
-      // The screen, as RFB on a unix socket: the display window's WebSocket is piped to it.
-      ...(displayPath ? ['-vnc', `unix:${displayPath}`] : []),
+      // The screen: RFB on a unix socket (QEMU needs a display for the WebSocket), plus in web mode
+      // a WebSocket on any free loopback port, locked until QMP set_password.
+      ...(displayPath ? ['-vnc', `unix:${displayPath}${displayPassword ? ',websocket=127.0.0.1:0,password=on' : ''}`] : []),
     ];
-    const child = this.options.launcher.launch({ entry: this.options.hostEntry, args });
+    const env = displayPassword ? { ...process.env, [websocketOriginsEnv]: origins!.join(',') } : undefined;
+    const child = this.options.launcher.launch({ entry: this.options.hostEntry, args, ...(env ? { env } : {}) });
     let exitedResolve!: () => void;
     const run: Run = {
       id: config.id,
@@ -120,6 +150,7 @@ export class Supervisor {
       stopRequested: false,
       exited: new Promise((r) => (exitedResolve = r)),
       displayPath,
+      displayPassword,
     };
     this.runs.set(config.id, run);
     this.past.delete(config.id);
@@ -146,6 +177,7 @@ export class Supervisor {
         run.qmp.on('event', (e) => this.onQmpEvent(run, e.event));
         const status = (await run.qmp.execute('query-status')) as { status?: string };
         if (run.state === 'starting') run.state = status.status === 'paused' ? 'paused' : 'running';
+        if (run.displayPassword) await this.openDisplayWebSocket(run, run.qmp);
       } else if (run.state === 'starting') {
         run.state = 'running';
       }
@@ -160,6 +192,24 @@ export class Supervisor {
       throw new UserError(`${config.name}: ${past?.reason ?? run.reason}`, 'start-failed');
     }
     this.options.onChange(config.id);
+  }
+
+  /**
+   * Unlocks the core host's display WebSocket with this run's password and learns its port, as
+   * a client of QEMU would: set_password, then query-vnc-servers (the listener with
+   * "websocket": true). A failure leaves the VM running without a display window.
+   */
+  private async openDisplayWebSocket(run: Run, qmp: QmpClient): Promise<void> {
+    try {
+      await qmp.execute('set_password', { protocol: 'vnc', password: run.displayPassword });
+      const servers = (await qmp.execute('query-vnc-servers')) as { server?: { host?: string; service?: string; websocket?: boolean }[] }[];
+      const ws = servers.flatMap((s) => s.server ?? []).find((l) => l.websocket && l.host === '127.0.0.1');
+      const port = Number(ws?.service);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error('the core host opened no display WebSocket');
+      run.displayWebSocket = `ws://127.0.0.1:${port}/`;
+    } catch (err) {
+      run.displayProblem = `The display could not be opened: ${(err as Error).message}`;
+    }
   }
 
   private onQmpEvent(run: Run, event: string): void {
@@ -258,14 +308,34 @@ export class Supervisor {
     }
   }
 
-  /** Attaches a console: the scrollback so far, then live bytes. Works on a stopped VM's last run too. */
-  /** A byte stream to the VM's VNC server (RFB), for the display window; throws if there is none. */
-  openDisplay(id: string): net.Socket {
+  private displayRun(id: string): Run {
     const run = this.runs.get(id);
     if (!run?.displayPath) throw new UserError(run ? 'This VM has no display' : 'The VM is not running', 'no-display');
-    return net.connect(run.displayPath);
+    return run;
   }
 
+  /** Web mode: where the display window's noVNC connects, and the password it logs in with. */
+  displayEndpoint(id: string): { url: string; password: string } {
+    const run = this.displayRun(id);
+    if (run.displayProblem) throw new UserError(run.displayProblem, 'no-display');
+    if (!run.displayPassword) {
+      throw new UserError(this.options.qmp ? 'This shell shows the display over its own channel' : 'The display needs the core host\'s QMP monitor', 'no-display');
+    }
+    if (!run.displayWebSocket) throw new UserError('The display is still starting', 'no-display');
+    return { url: run.displayWebSocket, password: run.displayPassword };
+  }
+
+  /**
+   * Electron: hands the core host one end of a MessageChannel for a display window (the other end
+   * goes to the window); RFB then flows between the two without main.
+   */
+  connectDisplayPort(id: string, port: unknown): void {
+    const run = this.displayRun(id);
+    if (!run.process.postMessage) throw new UserError('This core host takes no display port', 'no-display');
+    run.process.postMessage({ type: displayPortMessage }, [port]);
+  }
+
+  /** Attaches a console: the scrollback so far, then live bytes. Works on a stopped VM's last run too. */
   attachConsole(id: string, onData: (bytes: Uint8Array) => void, onClose?: () => void) {
     const run = this.runs.get(id);
     const buffer = run?.console ?? this.past.get(id)?.console;

@@ -119,6 +119,13 @@ describe('web server guard', () => {
     const ws = await openSocket(`/${server.token}/events`, { Origin: origin });
     ws.close();
   });
+
+  it('carries no display: no /display route, and the page may connect to core hosts on loopback', async () => {
+    await expect(openSocket(`/${server.token}/display/w`, { Origin: origin })).rejects.toThrow(/refused 404/);
+    const page = await request(`/${server.token}/`);
+    expect(page.headers['content-security-policy']).toContain('ws://127.0.0.1:*');
+    expect(JSON.parse((await call('vms.display', ['nope'])).body)).toMatchObject({ ok: false, error: { code: 'no-display' } });
+  });
 });
 
 describe('web server streams', () => {

@@ -3,8 +3,10 @@
 //   POST /<token>/api/<channel>   body {"args": [...]}  -> ApiReply
 //   WS   /<token>/events          AppEvent JSON messages
 //   WS   /<token>/console/<id>    binary frames: guest serial bytes out, keystrokes in
-//   WS   /<token>/display/<id>    binary frames: RFB to the VM's VNC server (noVNC in the display window)
 //   GET  /<token>/...             the built renderer
+// The display is not here: frames never pass through main. `vms.display` tells the page the core
+// host's own WebSocket (127.0.0.1, any free port) and VNC password; that WebSocket admits only
+// this server's origins, which it is told below.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -34,7 +36,8 @@ function securityHeaders(port: number): Record<string, string> {
     // Scripts only from us; xterm writes <style> elements, hence 'unsafe-inline' for styles only.
     'Content-Security-Policy':
       `default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; ` +
-      `font-src 'self' data:; connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}; ` +
+      // ws://127.0.0.1:* : the display window's noVNC connects to its VM's core host directly.
+      `font-src 'self' data:; connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port} ws://127.0.0.1:*; ` +
       `base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
     // The token is in the URL: never send it onwards in a Referer.
     'Referrer-Policy': 'no-referrer',
@@ -111,14 +114,12 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       return;
     }
     const consoleMatch = /^\/console\/([a-z0-9-]+)$/.exec(verdict.rest);
-    const displayMatch = /^\/display\/([a-z0-9-]+)$/.exec(verdict.rest);
-    if (verdict.rest !== '/events' && !consoleMatch && !displayMatch) {
+    if (verdict.rest !== '/events' && !consoleMatch) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
     sockets.handleUpgrade(req, socket, head, (ws) => {
       if (consoleMatch) attachConsole(ws, consoleMatch[1]!);
-      else if (displayMatch) attachDisplay(ws, displayMatch[1]!);
       else attachEvents(ws);
     });
   });
@@ -128,22 +129,6 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(event));
     });
     ws.on('close', off);
-  }
-
-  /** Pipes RFB between the page and the core host's VNC socket: bytes as they are, both ways. */
-  function attachDisplay(ws: WebSocket, id: string): void {
-    let rfb: ReturnType<AppServices['openDisplay']>;
-    try {
-      rfb = services.openDisplay(id);
-    } catch {
-      ws.close(1008, 'no display');
-      return;
-    }
-    rfb.on('data', (bytes: Buffer) => ws.readyState === ws.OPEN && ws.send(bytes, { binary: true }));
-    rfb.on('error', () => ws.close(1011, 'display unavailable'));
-    rfb.on('close', () => ws.readyState === ws.OPEN && ws.close(1000, 'display closed'));
-    ws.on('message', (data: Buffer) => rfb.write(data));
-    ws.on('close', () => rfb.destroy());
   }
 
   function attachConsole(ws: WebSocket, id: string): void {
@@ -167,6 +152,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   port = (server.address() as AddressInfo).port;
+  services.allowDisplayPages(guard.allowedOrigins());
   return {
     url: guard.urlFor(),
     token,

@@ -9,8 +9,10 @@ const CLOSE = 'close';
 
 /** What this needs of a MessagePort (the page's, or Node's in tests). */
 export interface PortLike {
-  postMessage(message: unknown, transfer?: ArrayBuffer[]): void;
-  onmessage: ((event: { data: unknown }) => void) | null;
+  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  removeEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  start(): void;
   close(): void;
 }
 
@@ -32,8 +34,11 @@ export class MessagePortSocket {
   /** Bytes that came before noVNC set onmessage (the server speaks first). */
   private readonly early: ArrayBuffer[] = [];
 
+  private readonly listener = (e: { data: unknown }) => this.receive(e.data);
+
   constructor(private readonly port: PortLike) {
-    port.onmessage = (e) => this.receive(e.data);
+    port.addEventListener('message', this.listener);
+    port.start();
   }
 
   get onmessage(): Handler<{ data: ArrayBuffer }> {
@@ -54,7 +59,7 @@ export class MessagePortSocket {
 
   close(): void {
     if (this.readyState !== 'open') return;
-    this.port.postMessage(CLOSE);
+    this.port.postMessage(CLOSE, []);
     this.ended({ code: 1000, reason: '', wasClean: true });
   }
 
@@ -75,7 +80,7 @@ export class MessagePortSocket {
 
   private ended(event: ChannelCloseEvent): void {
     this.readyState = 'closed';
-    this.port.onmessage = null;
+    this.port.removeEventListener('message', this.listener);
     this.port.close();
     this.onclose?.(event);
   }

@@ -50,7 +50,10 @@ export function createWebApi(pageUrl: string = location.href): VivariumApi {
       };
     },
 
-    displayUrl: (id) => wsUrl(`display/${encodeURIComponent(id)}`),
+    // The core host's own WebSocket and this run's VNC password: the display never passes main.
+    async openDisplay(id) {
+      return this.invoke('vms.display', id);
+    },
 
     openConsole(id, onData, onClose) {
       const ws = new WebSocket(wsUrl(`console/${encodeURIComponent(id)}`));
