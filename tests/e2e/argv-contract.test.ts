@@ -40,6 +40,12 @@ describe('the app -> viv run argument contract', () => {
     });
   });
 
+  it('a VM with a display parses with the -vnc the supervisor adds in web mode', () => {
+    const run = parseRunArgs([...vmArgv({ ...base, display: { enabled: true } }), ...sockets, '-vnc', 'unix:/tmp/v/argv.vnc,websocket=127.0.0.1:0,password=on']);
+    expect(run.graphics.devices.map((d) => (d.kind === 'gpu' ? 'gpu' : d.input))).toEqual(['gpu', 'keyboard', 'tablet']);
+    expect(run.graphics.vnc).toMatchObject({ listen: { kind: 'unix', path: '/tmp/v/argv.vnc' }, websocket: { host: '127.0.0.1', port: 0 }, password: true });
+  });
+
   it('firmware boot parses', () => {
     expect(parse({ ...base, boot: { kind: 'firmware', firmware: '/fw.elf' } }).bios).toEqual({ kind: 'file', path: '/fw.elf' });
   });
