@@ -14,11 +14,11 @@
 // Options: --mem SIZE (default 512M)  --reps N (default 3)  --only app,qmp,qemu (default app,qmp)
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { browser, guestDir, median, record, root, serve } from './app-common.mjs';
+import { qmpClient } from './qmp-client.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -125,56 +125,6 @@ async function measureApp() {
   } finally {
     await served.stop();
   }
-}
-
-/** A QMP client with events (JOB_STATUS_CHANGE), as the supervisor's is. */
-function qmpClient(sock) {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const attempt = () => {
-      const s = connect(sock);
-      s.once('error', () => (Date.now() - t0 > 60_000 ? reject(new Error('no QMP socket')) : setTimeout(attempt, 200)));
-      s.once('connect', () => {
-        let buf = '';
-        const replies = [];
-        const listeners = new Set();
-        s.setEncoding('utf8');
-        s.on('data', (d) => {
-          buf += d;
-          for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-            const msg = JSON.parse(buf.slice(0, nl));
-            buf = buf.slice(nl + 1);
-            if (msg.QMP) continue;
-            if (msg.event) for (const l of listeners) l(msg);
-            else replies.shift()?.(msg);
-          }
-        });
-        const exec = (execute, args) =>
-          new Promise((r, j) => {
-            replies.push((m) => (m.error ? j(new Error(`${execute}: ${m.error.desc}`)) : r(m.return)));
-            s.write(JSON.stringify(args ? { execute, arguments: args } : { execute }) + '\n');
-          });
-        /** Starts a job and answers when it concluded (ms), failing with its error. */
-        const job = async (command, args) => {
-          const id = `bench-${command}-${Math.random().toString(16).slice(2, 8)}`;
-          const t = performance.now();
-          const done = new Promise((r) => {
-            const l = (e) => e.event === 'JOB_STATUS_CHANGE' && e.data.id === id && e.data.status === 'concluded' && (listeners.delete(l), r());
-            listeners.add(l);
-          });
-          await exec(command, { 'job-id': id, ...args });
-          await done;
-          const ms = performance.now() - t;
-          const error = (await exec('query-jobs')).find((j) => j.id === id)?.error;
-          await exec('job-dismiss', { id });
-          if (error) throw new Error(`${command}: ${error}`);
-          return ms;
-        };
-        exec('qmp_capabilities').then(() => resolve({ exec, job, close: () => s.destroy() }));
-      });
-    };
-    attempt();
-  });
 }
 
 /** The same machine under `viv run` (or QEMU), driven over QMP directly. */

@@ -10,9 +10,9 @@
 // Options: --mem SIZE (default 512M)  --smp N (default 1)  --reps N (default 3)  --only viv,qemu
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { qmpClient } from './qmp-client.mjs';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const guest = path.resolve(repo, '../shared/guests/riscv64');
@@ -26,37 +26,6 @@ const reps = Number(arg('reps', '3'));
 const only = new Set(arg('only', 'viv,qemu').split(','));
 const vivBin = process.env.VIV_BIN ?? path.join(repo, 'bin/viv.mjs');
 const dir = mkdtempSync(path.join(tmpdir(), 'viv-bench-vmstate-'));
-
-function qmpClient(sock) {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const attempt = () => {
-      const s = connect(sock);
-      s.once('error', () => (Date.now() - t0 > 60_000 ? reject(new Error('no QMP socket')) : setTimeout(attempt, 200)));
-      s.once('connect', () => {
-        let buf = '';
-        const replies = [];
-        s.setEncoding('utf8');
-        s.on('data', (d) => {
-          buf += d;
-          for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-            const msg = JSON.parse(buf.slice(0, nl));
-            buf = buf.slice(nl + 1);
-            if (msg.QMP || msg.event) continue;
-            replies.shift()?.(msg);
-          }
-        });
-        const exec = (execute, args) =>
-          new Promise((r) => {
-            replies.push(r);
-            s.write(JSON.stringify(args ? { execute, arguments: args } : { execute }) + '\n');
-          });
-        exec('qmp_capabilities').then(() => resolve({ exec, close: () => s.destroy() }));
-      });
-    };
-    attempt();
-  });
-}
 
 async function measure(side) {
   const disk = path.join(dir, `${side}.qcow2`);
@@ -86,9 +55,9 @@ async function measure(side) {
   const qmp = await qmpClient(sock);
   const hmp = async (line) => {
     const t = performance.now();
-    const r = await qmp.exec('human-monitor-command', { 'command-line': line });
-    if (typeof r.return !== 'string' || r.return.startsWith('Error')) throw new Error(`${side}: ${line}: ${JSON.stringify(r)}`);
-    return { ms: performance.now() - t, text: r.return };
+    const text = await qmp.exec('human-monitor-command', { 'command-line': line });
+    if (typeof text !== 'string' || text.startsWith('Error')) throw new Error(`${side}: ${line}: ${JSON.stringify(text)}`);
+    return { ms: performance.now() - t, text };
   };
   const save = [];
   const load = [];

@@ -2,9 +2,10 @@
 // waits for the other's answer (OpenSBI's remote fences) does not spin out its slice; and the
 // `time` CSR advances within a run, exactly as the icount clock.
 import { describe, expect, it, test } from 'vitest';
-import { Priv, type TimeRate } from '../cpu/riscv/cpu';
+import { Priv } from '../cpu/riscv/cpu';
 import { encode32 } from '../cpu/riscv/isa/decode';
-import { CODE, exec, makeCpu, writeCode } from '../cpu/riscv/testing/snippet';
+import { CODE, makeCpu, writeCode } from '../cpu/riscv/testing/snippet';
+import { rdtime, timeAfter } from '../cpu/riscv/testing/time-read';
 import { createRiscvCpu } from '../cpu/riscv/wasm-cpu';
 import { IcountClock } from './clock';
 import { RunLoop } from './run-loop';
@@ -12,18 +13,6 @@ import { buildProgram, hasRiscvGcc } from './testing/rv-toolchain';
 import { VirtMachine } from './virt';
 
 const MiB = 1024 * 1024;
-const nop = encode32('addi', { rd: 0, rs1: 0, imm_i: 0 });
-const rdtime = (rd: number): number => encode32('csrrs', { rd, rs1: 0, csr: 0xc01 });
-
-/** `before` nops then rdtime into x5: the value read by the instruction with `before` retired ahead of it in the run. */
-function timeAfter(before: number, mtime: number, rate?: TimeRate): bigint {
-  const cpu = makeCpu();
-  cpu.setPriv(0, Priv.Machine);
-  cpu.setTime(mtime, rate);
-  exec(cpu, [...new Array<number>(before).fill(nop), rdtime(5)]);
-  return cpu.getX(0, 5);
-}
-
 describe('the time CSR under the icount clock', () => {
   test('under icount it is exactly the clock the board keeps (shift 0..4, any starting count)', () => {
     for (const shift of [0, 2, 4]) {

@@ -1,21 +1,10 @@
 // The `time` CSR advancing within a run from the instruction count (setTime's rate), and
 // requestExit() ending a run early from inside an MMIO callback.
 import { describe, expect, test } from 'vitest';
-import { Exit, Priv, type TimeRate } from './cpu';
+import { Exit, Priv } from './cpu';
 import { encode32 } from './isa/decode';
 import { CODE, exec, makeCpu, writeCode } from './testing/snippet';
-
-const nop = encode32('addi', { rd: 0, rs1: 0, imm_i: 0 });
-const rdtime = (rd: number): number => encode32('csrrs', { rd, rs1: 0, csr: 0xc01 });
-
-/** `before` nops then rdtime into x5: the value read by the instruction with `before` retired ahead of it in the run. */
-function timeAfter(before: number, mtime: number, rate?: TimeRate): bigint {
-  const cpu = makeCpu();
-  cpu.setPriv(0, Priv.Machine);
-  cpu.setTime(mtime, rate);
-  exec(cpu, [...new Array<number>(before).fill(nop), rdtime(5)]);
-  return cpu.getX(0, 5);
-}
+import { nop, timeAfter } from './testing/time-read';
 
 describe('time within a run', () => {
   test('without a rate it stands at mtime for the whole run', () => {
