@@ -4,34 +4,14 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { computed } from 'vue';
-import type { AppEvent, Channel, VivariumApi } from '../../shared/api';
+import type { AppEvent } from '../../shared/api';
 import type { ImageGraph, ImageJob } from '../../shared/images';
 import type { SnapshotEntry, Timeline } from '../../shared/snapshots';
 import { ApiCallError } from '../api/api-error';
-import { setApi } from '../api';
 import { shownTitle, timelineRows } from '../snapshot-rows';
+import { fakeApi } from './testing/fake-api';
 import { useImageGraphStore } from './image-graph';
 import { useSnapshotsStore } from './snapshots';
-
-function fakeApi(answers: Partial<Record<Channel, (...args: unknown[]) => unknown>>) {
-  const calls: [string, unknown[]][] = [];
-  let emit: (e: AppEvent) => void = () => undefined;
-  const api: VivariumApi = {
-    async invoke(channel, ...args) {
-      calls.push([channel, args]);
-      const answer = answers[channel];
-      if (!answer) throw new ApiCallError({ code: 'x', message: `no answer for ${channel}` });
-      return answer(...args) as never;
-    },
-    onEvent(listener) {
-      emit = listener;
-      return () => undefined;
-    },
-    openConsole: () => ({ write: () => undefined, close: () => undefined }),
-  };
-  setApi(api);
-  return { calls, emit: (e: AppEvent) => emit(e) };
-}
 
 /** Jobs started in the order of the digits in their ids (d0 first, d9 last; others at 0). */
 const job = (id: string, state: ImageJob['state'], fraction?: number): ImageJob => ({

@@ -2,39 +2,16 @@
 // the views show them.
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { AppEvent, ApiReply, Channel, VivariumApi, VmEntry } from '../../shared/api';
+import type { ApiReply, VmEntry } from '../../shared/api';
 import { ApiCallError } from '../api/api-error';
-import { fromBridge, setApi } from '../api';
+import { fromBridge } from '../api';
+import { fakeApi } from './testing/fake-api';
 import { useConsoleStore } from './console';
 import { useImagesStore } from './images';
 import { useSettingsStore } from './settings';
 import { useVmsStore } from './vms';
 
 const vm = (id: string, state: VmEntry['state'] = 'stopped'): VmEntry => ({ id, name: id.toUpperCase(), state });
-
-function fakeApi(answers: Partial<Record<Channel, (...args: unknown[]) => unknown>>) {
-  const calls: [string, unknown[]][] = [];
-  let emit: (e: AppEvent) => void = () => undefined;
-  const consoleWrites: string[] = [];
-  const api: VivariumApi = {
-    async invoke(channel, ...args) {
-      calls.push([channel, args]);
-      const answer = answers[channel];
-      if (!answer) throw new ApiCallError({ code: 'x', message: `no answer for ${channel}` });
-      return answer(...args) as never;
-    },
-    onEvent(listener) {
-      emit = listener;
-      return () => undefined;
-    },
-    openConsole(_id, onData) {
-      onData(new TextEncoder().encode('scrollback'));
-      return { write: (d) => void consoleWrites.push(d), close: () => undefined };
-    },
-  };
-  setApi(api);
-  return { calls, emit: (e: AppEvent) => emit(e), consoleWrites };
-}
 
 beforeEach(() => setActivePinia(createPinia()));
 
