@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 const root = path.resolve(import.meta.dirname, '..');
 const million = Number(process.argv[2] ?? 300);
 const slice = Number(process.argv[3] ?? 500_000);
+const accel = process.argv.includes('--accel') ? process.argv[process.argv.indexOf('--accel') + 1] : 'tci';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'viv-cpu-bench-'));
 try {
@@ -24,7 +25,7 @@ try {
   const harness = path.join(tmp, 'harness.mjs');
   await build({
     absWorkingDir: root,
-    entryPoints: ['src/emulator-core/cpu/riscv/testing/bare-metal.ts'],
+    entryPoints: ['bench/cpu-harness.ts'],
     outfile: harness,
     bundle: true,
     platform: 'node',
@@ -32,8 +33,8 @@ try {
     logLevel: 'warning',
   });
   process.env.VIVARIUM_WASM_DIR ??= path.join(root, 'out/wasm');
-  const { loadProgram } = await import(pathToFileURL(harness).href);
-  const { cpu } = loadProgram(readFileSync(elf));
+  const { loadProgram, tcgTranslator } = await import(pathToFileURL(harness).href);
+  const { cpu } = loadProgram(readFileSync(elf), { translator: accel === 'tcg' ? tcgTranslator() : undefined });
   // Warm-up: let V8 tier the core up before timing.
   let done = 0;
   while (done < 20_000_000) {
@@ -54,8 +55,9 @@ try {
   // CPU time is the figure to compare on a shared machine; wall time shows contention.
   console.log(
     `workload: ${(n / 1e6).toFixed(0)} M instructions: ${(n / 1e6 / cpuSecs).toFixed(1)} MIPS per CPU-second ` +
-      `(${cpuSecs.toFixed(2)} s CPU, ${secs.toFixed(2)} s wall, slice ${slice})`,
+      `(${cpuSecs.toFixed(2)} s CPU, ${secs.toFixed(2)} s wall, slice ${slice}, -accel ${accel})`,
   );
+  if (cpu.codeTranslator) console.log(cpu.codeTranslator.stats.format(cpu.perfCounters()));
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

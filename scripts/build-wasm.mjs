@@ -12,7 +12,7 @@ mkdirSync(outDir, { recursive: true });
 /** entry (relative to the repo) -> output name and extra asc flags */
 const entries = [
   // The CPU core keeps its hart state at address 0 (wasm/layout.ts): static data goes above it.
-  { entry: 'src/emulator-core/cpu/riscv/wasm/index.ts', out: 'riscv64.wasm', flags: ['--memoryBase', '65536'] },
+  { entry: 'src/emulator-core/cpu/riscv/wasm/index.ts', out: 'riscv64.wasm', flags: ['--memoryBase', '65536', '--importTable'] },
   { entry: 'src/emulator-core/cpu/riscv/wasm/fpu/test-entry.ts', out: 'fpu-test.wasm', flags: [] },
 ];
 

@@ -21,7 +21,16 @@ describe('viv run options (QEMU syntax)', () => {
       net: { netdevs: [], nics: [] },
       graphics: { devices: [] },
       drives: { drives: [], blkDevices: [], snapshotAll: false },
+      accel: 'tci',
+      log: new Set(),
     });
+  });
+
+  it('takes -accel tcg|tci and -d log items', () => {
+    expect(parseRunArgs(args('-accel tcg')).accel).toBe('tcg');
+    expect(parseRunArgs(args('-accel tci,thread=single')).accel).toBe('tci');
+    expect(parseRunArgs(args('-accel accel=tcg')).accel).toBe('tcg');
+    expect([...parseRunArgs(args('-d tcg-stats -d op,out_asm')).log].sort()).toEqual(['op', 'out_asm', 'tcg-stats']);
   });
 
   it('has QEMU defaults: 128M, one hart, built-in firmware, serial on plain stdio', () => {
@@ -74,6 +83,11 @@ describe('viv run options (QEMU syntax)', () => {
     ['-icount shift=11', /^-icount: shift must be 0..10/],
     ['-icount shift=2,sleep=on', /^-icount: sleep=on is not supported/],
     ['-display gtk', /^-display: 'gtk' is not supported/],
+    ['-accel kvm', /^-accel: 'kvm' is not supported/],
+    ['-accel tcg,thread=multi', /^-accel: thread=multi is not supported/],
+    ['-accel tcg,tb-size=64', /^-accel: Invalid parameter 'tb-size'$/],
+    ['-accel tcg -accel tci', /^-accel: only one accelerator/],
+    ['-d in_asm', /^-d: log item 'in_asm' is not supported/],
     ['-serial pty', /^-serial: 'pty' is not supported/],
     ['-serial tcp:nohost', /^-serial: tcp: needs host:port/],
     ['-serial stdio -serial null', /^-serial: only one serial port/],

@@ -54,13 +54,21 @@ export interface RunConfig {
   loadvm?: string;
   /** -monitor stdio: the human monitor on stdin/stdout (host/monitor-stdio.ts). */
   monitor?: 'stdio';
+  /** -accel tcg (translate hot code to WebAssembly) or tci (interpret only), as QEMU's. */
+  accel: 'tcg' | 'tci';
+  /** -d items: what to log (to stderr). */
+  log: ReadonlySet<LogItem>;
 }
+
+/** -d items we implement: QEMU's `op` (translated IR) and `out_asm` (generated code), and our counters. */
+export const LOG_ITEMS = ['op', 'out_asm', 'tcg-stats'] as const;
+export type LogItem = (typeof LOG_ITEMS)[number];
 
 export class OptionError extends Error {
   override readonly name = 'OptionError';
 }
 
-const defaults = (): RunConfig & { serialGiven: boolean } => ({
+const defaults = (): RunConfig & { serialGiven: boolean; accelGiven: boolean } => ({
   machine: 'virt',
   ramBytes: 128 * MiB, // QEMU virt's default -m
   smp: 1,
@@ -73,6 +81,9 @@ const defaults = (): RunConfig & { serialGiven: boolean } => ({
   graphics: emptyDisplayConfig(),
   net: emptyNetConfig(),
   drives: emptyDriveConfig(),
+  accel: 'tci',
+  accelGiven: false,
+  log: new Set<LogItem>(),
 });
 
 type Draft = ReturnType<typeof defaults>;
@@ -86,8 +97,8 @@ interface OptionSpec {
 /** Options QEMU has that we do not implement yet: refused by name, not as unknown. */
 const NOT_IMPLEMENTED = [
   'net', 'S', 's', 'gdb',
-  'cpu', 'accel', 'rtc', 'chardev', 'object', 'global', 'name', 'dtb', 'boot', 'fw_cfg',
-  'daemonize', 'pidfile', 'd', 'D', 'trace', 'smbios', 'numa', 'usb', 'usbdevice', 'audiodev',
+  'cpu', 'rtc', 'chardev', 'object', 'global', 'name', 'dtb', 'boot', 'fw_cfg',
+  'daemonize', 'pidfile', 'D', 'trace', 'smbios', 'numa', 'usb', 'usbdevice', 'audiodev',
   'blockdev', 'fsdev', 'virtfs', 'incoming', 'overcommit', 'mem-path', 'mem-prealloc', 'k',
   'enable-kvm', 'semihosting', 'semihosting-config', 'sandbox', 'runas', 'msg', 'plugin', 'parallel',
   'mon', 'qtest', 'watchdog-action', 'action', 'L', 'bios-dir', 'sd', 'mtdblock', 'pflash', 'hda',
@@ -253,6 +264,30 @@ const OPTIONS: Record<string, OptionSpec> = {
       c.icountShift = n;
     },
   },
+  accel: {
+    arg: true,
+    apply: (c, v) => {
+      if (c.accelGiven) throw new OptionError('-accel: only one accelerator (tcg or tci)');
+      const kv = parseKeyValues(v, 'accel');
+      const name = kv.get('accel');
+      if (name !== 'tcg' && name !== 'tci') throw new OptionError(`-accel: '${name}' is not supported (tcg or tci; there is no hardware acceleration)`);
+      refuseExtraKeys('accel', kv, ['accel', 'thread']);
+      if (kv.has('thread') && kv.get('thread') !== 'single') throw new OptionError(`-accel: thread=${kv.get('thread')} is not supported (harts run in one thread: thread=single)`);
+      c.accel = name;
+      c.accelGiven = true;
+    },
+  },
+  d: {
+    arg: true,
+    apply: (c, v) => {
+      const items = new Set(c.log);
+      for (const item of v.split(',')) {
+        if (!(LOG_ITEMS as readonly string[]).includes(item)) throw new OptionError(`-d: log item '${item}' is not supported (${LOG_ITEMS.join(', ')})`);
+        items.add(item as LogItem);
+      }
+      c.log = items;
+    },
+  },
   'no-reboot': { arg: false, apply: (c) => void (c.noReboot = true) },
   loadvm: { arg: true, apply: (c, v) => void (c.loadvm = nonEmpty('loadvm', v)) },
   monitor: {
@@ -359,6 +394,6 @@ export function parseRunArgs(argv: readonly string[]): RunConfig {
   driveOption(() => finishDriveConfig(c.drives));
   if (c.initrd && !c.kernel) throw new OptionError('-initrd: needs -kernel');
   if (c.append !== undefined && !c.kernel) throw new OptionError('-append: needs -kernel');
-  const { serialGiven: _unused, ...config } = c;
+  const { serialGiven: _unused, accelGiven: _unused2, ...config } = c;
   return config;
 }

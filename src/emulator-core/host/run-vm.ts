@@ -15,6 +15,7 @@ import { closeDrives } from './drives';
 import { startDisplay, type RunningDisplay } from './display-devices';
 import { VmMonitor } from './vm-monitor';
 import { HmpConsole, openStdioMonitor } from './monitor-stdio';
+import { withAccel } from './accel';
 
 export interface RunVmEnv {
   /** One-line diagnostics (defaults to stderr, prefixed `viv run: `). */
@@ -43,9 +44,10 @@ export async function runVm(argv: readonly string[], env: RunVmEnv = defaultEnv)
 
   // The machine exists before its serial backend; nothing is printed before run() anyway.
   const line: { serial?: SerialBackend } = {};
+  const accel = withAccel(config.accel, config.log, env.makeCpu);
   let machine;
   try {
-    machine = await buildMachine(config, env.makeCpu, (bytes) => line.serial?.write(bytes));
+    machine = await buildMachine(config, accel.makeCpu, (bytes) => line.serial?.write(bytes));
   } catch (e) {
     if (e instanceof MachineSetupError) {
       env.error(e.message);
@@ -122,6 +124,7 @@ export async function runVm(argv: readonly string[], env: RunVmEnv = defaultEnv)
     await serial.ready();
     const exit = await loop.run();
     if (exit.kind === 'firmware-panic') env.error(exit.message);
+    if (config.log.has('tcg-stats')) env.info(accel.stats());
     qmp?.exited(exit);
     return exit.code;
   } catch (e) {

@@ -4,6 +4,7 @@
 // interrupts arrive as line levels, and calls to the built-in firmware come back as run exits.
 // The implementation: `createRiscvCpu(options)` in ./wasm-cpu.ts (it needs out/wasm/riscv64.wasm,
 // built by `npm run build:wasm`; $VIVARIUM_WASM_DIR overrides where it is looked for).
+import type { TranslatorFactory } from './translator-port';
 
 /** Why `RiscvCpu.run` returned. */
 export const Exit = {
@@ -75,6 +76,12 @@ export interface RiscvCpuOptions {
    * False for real M-mode firmware (OpenSBI) and bare-metal programs.
    */
   builtinFirmware: boolean;
+  /**
+   * Dynamic binary translation (-accel tcg): made once the core exists, it is handed the core's
+   * memory, function table and helpers (translator-port.ts). Without it the core interprets
+   * (-accel tci).
+   */
+  translator?: TranslatorFactory;
 }
 
 export interface RiscvCpu {

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HartVmstateAccess } from './hart-vmstate';
+import type { Translator, TranslatorHost, WasmTableLike } from './translator-port';
 import { Exit, type ExitReason, type IrqLine, type MmioPort, type PrivLevel, type RiscvCpu, type RiscvCpuOptions, type TimeRate } from './cpu';
 
 // The project's tsconfig has no DOM/WebAssembly lib: the little of the JS API used here, typed.
@@ -17,6 +18,7 @@ interface WasmJsApi {
   Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (module: WasmModule, imports: object) => { exports: object };
   Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory;
+  Table: new (descriptor: { element: 'anyfunc'; initial: number }) => WasmTableLike;
 }
 const wasmApi = (globalThis as unknown as { WebAssembly: WasmJsApi }).WebAssembly;
 
@@ -64,12 +66,22 @@ interface CoreExports {
   setMipSoftware(hart: number, v: bigint): void;
   irqLines(hart: number): bigint;
   clearReservation(): void;
+  setJitHotThreshold(n: number): void;
+  jitVarsOffset(): number;
+  jitArenaOffset(): number;
+  jitArenaBytes(): number;
+  jitAbi(i: number): number;
+  jitWriteOp(at: number, raw: number, len: number): void;
+  jitInstall(entry: number): number;
+  jitFlush(): void;
+  readonly JIT_OP_BYTES: { value: number };
 }
 
 /** The core's slow-path counters, in wasm/counters.ts order. */
 export const perfCounterNames = [
   'fetchSlow', 'xlate', 'exception', 'interrupt', 'stop', 'mmio', 'flushAll', 'flushPage', 'loadSlow', 'storeSlow',
   'blockDecode', 'blockStale', 'step', 'blockFlush', 'epoch', 'blockCheck',
+  'jitHot', 'jitEnter', 'jitCheck', 'jitDrop', 'jitExitBudget', 'jitExitDirect', 'jitExitIndirect', 'jitExitSlow', 'jitExitHelper',
 ] as const;
 export type PerfCounters = Record<(typeof perfCounterNames)[number], number>;
 
@@ -100,9 +112,14 @@ export function coreModule(): WasmModule {
   return cachedModule;
 }
 
-function instantiate(memory: WasmMemory, mmio: MmioPort): CoreExports {
+/** Table slots the core's own module may use (its element segment, if any) before translated code. */
+const TABLE_BASE = 16;
+
+function instantiate(memory: WasmMemory, mmio: MmioPort, table: WasmTableLike, hot: (host: number, pc: bigint) => void): CoreExports {
   const env = {
     memory,
+    table,
+    tcgHot: hot,
     mmioLoad: (paddr: number, size: number): number => {
       const v = mmio.load(paddr, size as 1 | 2 | 4);
       return v === undefined ? -1 : v >>> 0;
@@ -136,12 +153,16 @@ class WasmRiscvCpu implements RiscvCpu, HartVmstateAccess {
     checkInt('romBase', opts.romBase, 0, 2 ** 53 - 1);
     if (opts.ramSize % 4096) throw new RangeError('ramSize must be a multiple of 4 KiB');
     // A small probe instance tells the layout (the RAM offset) before the real memory is made.
-    const probe = instantiate(new wasmApi.Memory({ initial: 16, maximum: 16 }), opts.mmio);
+    const noHot = (): void => {};
+    const probe = instantiate(new wasmApi.Memory({ initial: 16, maximum: 16 }), opts.mmio, new wasmApi.Table({ element: 'anyfunc', initial: TABLE_BASE }), noHot);
     const bytes = Number(probe.memoryBytes(BigInt(opts.ramSize)));
     const pages = Math.ceil(bytes / PAGE);
     if (pages > MAX_PAGES) throw new RangeError(`ramSize ${opts.ramSize} does not fit a 4 GiB WebAssembly memory`);
     const memory = new wasmApi.Memory({ initial: pages, maximum: pages });
-    this.core = instantiate(memory, opts.mmio);
+    const table = new wasmApi.Table({ element: 'anyfunc', initial: TABLE_BASE });
+    // The translator is made after the core (it needs the core's exports); until then nothing is hot.
+    let translator: Translator | undefined;
+    this.core = instantiate(memory, opts.mmio, table, (host, pc) => translator?.hot(host, BigInt.asUintN(64, pc)));
     const err = this.core.init(
       BigInt(opts.ramBase),
       BigInt(opts.ramSize),
@@ -154,7 +175,29 @@ class WasmRiscvCpu implements RiscvCpu, HartVmstateAccess {
     this.harts = opts.harts;
     this.ram = new Uint8Array(memory.buffer, this.core.ramOffset(), opts.ramSize);
     this.rom = new Uint8Array(memory.buffer, this.core.romOffset(), opts.romSize);
+    if (opts.translator) {
+      const core = this.core;
+      const host: TranslatorHost = {
+        memory,
+        table,
+        tableBase: TABLE_BASE,
+        helpers: core as unknown as Record<string, unknown>,
+        varsOffset: core.jitVarsOffset(),
+        arenaOffset: core.jitArenaOffset(),
+        arenaBytes: core.jitArenaBytes(),
+        abi: (i) => core.jitAbi(i),
+        writeOp: (at, raw, len) => core.jitWriteOp(at, raw, len),
+        opRecordBytes: core.JIT_OP_BYTES.value,
+        install: (entry) => core.jitInstall(entry) !== 0,
+        flush: () => core.jitFlush(),
+      };
+      translator = opts.translator(host);
+      this.translator = translator;
+      this.core.setJitHotThreshold(translator.hotThreshold);
+    }
   }
+
+  private readonly translator: Translator | undefined;
 
   private hart(h: number): number {
     checkInt('hart', h, 0, this.harts - 1);
@@ -232,6 +275,10 @@ class WasmRiscvCpu implements RiscvCpu, HartVmstateAccess {
   }
   flushTlb(hart: number): void {
     this.core.flushTlb(this.hart(hart));
+  }
+  /** The translator in use (-accel tcg), for its statistics. */
+  get codeTranslator(): Translator | undefined {
+    return this.translator;
   }
   setBreakpoints(pcs: readonly bigint[]): void {
     if (pcs.length > MAX_BREAKPOINTS) throw new RangeError(`at most ${MAX_BREAKPOINTS} breakpoints`);

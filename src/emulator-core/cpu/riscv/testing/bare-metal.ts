@@ -5,6 +5,7 @@
 import { Exit, type MmioPort, type RiscvCpu } from '../cpu';
 import { createRiscvCpu } from '../wasm-cpu';
 import { parseElf } from './elf';
+import type { TranslatorFactory } from '../translator-port';
 
 export const RAM_BASE = 0x8000_0000;
 
@@ -19,6 +20,8 @@ export interface BareMetalOptions {
    * in tests/fixtures/riscv/test.h) gives the level of every line (bit n = mip bit n) of hart 0.
    */
   irqWord?: boolean;
+  /** Dynamic binary translation (tcg/ tcgTranslator()); without it the core interprets. */
+  translator?: TranslatorFactory;
   /** Called between slices (e.g. to raise interrupt lines); return true to stop. */
   onSlice?: (cpu: RiscvCpu, instructions: number) => boolean | void;
 }
@@ -43,6 +46,7 @@ export function loadProgram(elfBytes: Uint8Array, opts: BareMetalOptions = {}): 
     romSize: 0,
     mmio: opts.mmio ?? noDevices,
     builtinFirmware: false,
+    translator: opts.translator,
   });
   const elf = parseElf(elfBytes);
   for (const seg of elf.segments) {

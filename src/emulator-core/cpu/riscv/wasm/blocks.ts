@@ -49,12 +49,12 @@ let arenaNext: u32 = MEM_BLOCK_ARENA;
     // A block ending with a page-crossing instruction: its upper half, through this hart's
     // current translation of the next page, must still be what was decoded.
     if (load<u16>(block, 14) && !tailMatches(block, pc)) return decodeBlock(e, host, pc);
-    if (load<u32>(block, 8) == memEpoch) return block;
+    if (load<u32>(block, 8) == memEpoch()) return block;
     count(C_BLOCK_CHECK);
     if (unchanged(block, host)) {
       // Its page may have been written as data since (and left marked as code no more).
       markCodePage(host);
-      store<u32>(block, memEpoch, 8);
+      store<u32>(block, memEpoch(), 8);
       return block;
     }
     count(C_BLOCK_STALE);
@@ -144,8 +144,9 @@ function decodeBlock(e: u32, host: u32, pc: u64): u32 {
   store<u32>(block, host);
   store<u16>(block, <u16>ops, 4);
   store<u16>(block, <u16>bytes, 6);
-  store<u32>(block, memEpoch, 8);
+  store<u32>(block, memEpoch(), 8);
   store<u32>(block, tail, 12); // u16 upper half, u16 1 if there is one
+  store<u64>(block, 0, 16); // heat
   arenaNext = (rec + bytes + 7) & ~7;
   store<u32>(e, host);
   store<u32>(e, block, 4);

@@ -32,12 +32,19 @@ export function markCodePage(host: u32): void {
   }
 }
 
+/** Set when noteWrite found code (translated code stops after such a store: jit.ts jitStore). */
+export let codeWritten: bool = false;
+export function clearCodeWritten(): void {
+  codeWritten = false;
+}
+
 /** A write by the core to host address `host` outside the write TLB: if it hits code, say so. */
 @inline export function noteWrite(host: u32): void {
   const at = MEM_CODE_PAGES + (host >> 12);
   if (load<u8>(at)) {
     // The page is data again until a block is decoded from it: stores may use the TLB.
     store<u8>(at, 0);
+    codeWritten = true;
     memChanged();
   }
 }

@@ -17,7 +17,14 @@ export const C_STEP: u32 = 12; // instructions run one at a time (page-crossing 
 export const C_BLOCK_FLUSH: u32 = 13; // block cache flushes (the arena filled up)
 export const C_EPOCH: u32 = 14; // memory epoch moves (a write to code, a device access, a run)
 export const C_BLOCK_CHECK: u32 = 15; // block snapshot checks (the epoch moved since the last one)
-export const COUNTERS: u32 = 16;
+export const C_JIT_HOT: u32 = 16; // blocks that got hot (translation requested)
+export const C_JIT_ENTER: u32 = 17; // entries into translated code from the run loop
+export const C_JIT_CHECK: u32 = 18; // translation snapshot checks (the epoch moved since the last one)
+export const C_JIT_DROP: u32 = 19; // translations dropped because their guest bytes changed
+// Why translated code returned to the run loop (tcg/ names them; JV_EXIT):
+export const C_JIT_EXIT: u32 = 20; // + 0 budget, 1 direct exit not chained, 2 indirect miss, 3 slow path, 4 helper stop
+export const JIT_EXIT_KINDS: u32 = 5;
+export const COUNTERS: u32 = 25;
 
 const counters = new StaticArray<u64>(COUNTERS);
 

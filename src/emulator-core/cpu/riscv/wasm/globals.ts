@@ -1,5 +1,6 @@
 // Machine-wide settings and the interpreter's scratch state that is not per hart.
 import { C_EPOCH, count } from './counters';
+import { JV_EPOCH, MEM_JIT_VARS } from './layout';
 
 // ---- configuration (set once by init) ----
 export let ramBase: u64 = 0x8000_0000;
@@ -130,15 +131,18 @@ export function setIrqChanged(v: bool): void {
 
 // ---- memory epoch ----
 /**
- * Bumped whenever guest memory may have changed under the decoded blocks: every store by a hart,
- * every device access (a device may DMA), and every run() (the board may have written RAM between
- * slices). JavaScript is single-threaded, so nothing else can write guest memory while the core
- * runs. A block checked against its snapshot at the current epoch needs no check again until
- * the epoch moves (blocks.ts).
+ * Bumped whenever guest memory may have changed under the decoded blocks and translated code:
+ * every store by a hart to a page holding code, every device access (a device may DMA), and every
+ * run() (the board may have written RAM between slices). JavaScript is single-threaded, so nothing
+ * else can write guest memory while the core runs. A block (or translation) checked against its
+ * snapshot at the current epoch needs no check again until the epoch moves (blocks.ts, jit.ts).
+ * It lives in memory (MEM_JIT_VARS) because translated code compares it before chaining.
  */
-export let memEpoch: u32 = 1;
+@inline export function memEpoch(): u32 {
+  return load<u32>(MEM_JIT_VARS + JV_EPOCH);
+}
 @inline export function memChanged(): void {
-  memEpoch++;
+  store<u32>(MEM_JIT_VARS + JV_EPOCH, load<u32>(MEM_JIT_VARS + JV_EPOCH) + 1);
   count(C_EPOCH);
 }
 

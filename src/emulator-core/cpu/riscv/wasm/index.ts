@@ -18,6 +18,25 @@ import { ILLEGAL_EXPANSION, expand16 } from './decode.gen';
 import { lastRetired, runSlice } from './run';
 import { blocksClear } from './blocks';
 import { counterValue, resetCounters } from './counters';
+import { jitFlush } from './jit';
+import { JIT_ARENA_BYTES, JV_EPOCH, MEM_JIT_ARENA, MEM_JIT_VARS } from './layout';
+
+// The translator's interface (jit.ts): tcg/ builds functions that import these.
+export {
+  JIT_OP_BYTES, jitAbi, jitExec, jitFlush, jitInstall, jitLoad, jitLookup, jitMulh, jitSlowExit, jitStore, jitWriteOp,
+  setJitHotThreshold,
+} from './jit';
+/** Where the words shared with translated code are (layout.ts JV_*). */
+export function jitVarsOffset(): u32 {
+  return MEM_JIT_VARS;
+}
+/** The arena the translator owns: [jitArenaOffset, + jitArenaBytes). */
+export function jitArenaOffset(): u32 {
+  return MEM_JIT_ARENA;
+}
+export function jitArenaBytes(): u32 {
+  return JIT_ARENA_BYTES;
+}
 
 export { resetCounters };
 /** A slow-path counter (counters.ts); f64 so that reading it allocates no BigInt. */
@@ -65,7 +84,10 @@ export function init(ramBase: u64, ramSize: u64, romBase: u64, romSize: u64, har
   }
   memory.fill(MEM_STATE, 0, STATE_SIZE);
   memory.fill(MEM_SLOTS, 0, MAX_HARTS * STATE_SIZE);
+  memory.fill(MEM_JIT_VARS, 0, 0x100);
+  store<u32>(MEM_JIT_VARS + JV_EPOCH, 1);
   blocksClear();
+  jitFlush();
   setCurHart(0);
   for (let h: u32 = 0; h < harts; h++) resetHart(h, 0);
   selectHart(0);

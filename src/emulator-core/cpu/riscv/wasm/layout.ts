@@ -8,6 +8,8 @@
 //                (selectHart); a hart that is not active lives in its slot MEM_SLOTS + h*STATE_SIZE.
 //   MEM_STEP     a one-instruction block (blocks.ts layout) for instructions run one at a time;
 //                at MEM_STEP + 0x400 the scratch the TS side passes breakpoints through
+//   MEM_JIT_VARS the words the core and translated code share (JV_* below): the memory epoch, the
+//                budget a translated function hands back, its slow-path status, the TLB tables in use
 //   0x0001_0000  AssemblyScript static data (--memoryBase in scripts/build-wasm.mjs; checked at init)
 //   MEM_RVC      the compressed-instruction expansion table: 64 Ki u32, index = the 16-bit word,
 //                value = the 32-bit equivalent or ILLEGAL_EXPANSION (decode.gen.ts)
@@ -18,6 +20,9 @@
 //                (keyed by host address, re-checked against a snapshot when memory may have changed)
 //   MEM_CODE_PAGES  a byte per 4 KiB of linear memory: the page holds decoded code (codepages.ts)
 //   MEM_ROM      the mask ROM (romSize bytes, at most ROM_MAX)
+//   MEM_JIT_HASH, MEM_JIT_ARENA  translated code (jit.ts): a direct-mapped hash of entry addresses
+//                keyed by host address, and the arena the translator (src/emulator-core/tcg) fills
+//                with entries, code snapshots, chaining slots and fallback op records
 //   MEM_RAM      guest RAM (ramSize bytes), up to the end of the memory
 
 export const MAX_HARTS: u32 = 8;
@@ -27,6 +32,7 @@ export const STATE_SIZE: u32 = 0x400;
 export const MEM_SLOTS: u32 = 0x1000;
 /** A one-instruction block for instructions run one at a time, outside the cache. */
 export const MEM_STEP: u32 = MEM_SLOTS + MAX_HARTS * STATE_SIZE;
+export const MEM_JIT_VARS: u32 = MEM_STEP + 0x800;
 export const MEM_RVC: u32 = 0x8_0000;
 
 export const TLB_BITS: u32 = 8;
@@ -43,8 +49,9 @@ export const MEM_TLB: u32 = 0x10_0000;
 // instruction (0 = empty), u32 address of the block } and an arena of BLOCK_ARENA_BYTES the
 // blocks are bump-allocated in (all dropped at once when it fills). A block is:
 //   +0  header: u32 host address, u16 ops, u16 bytes, u32 epoch of its last check (codepages.ts),
-//       u16 upper half of a last instruction that crosses into the next page, u16 1 if it does
-//   +16 op records, OP_BYTES each
+//       u16 upper half of a last instruction that crosses into the next page, u16 1 if it does,
+//       u32 heat (entries counted for the translator, jit.ts), u32 unused
+//   +24 op records, OP_BYTES each
 //   then a snapshot of the `bytes` bytes it was decoded from (padded to 8)
 // An op record: u16 op id, u8 offset of the instruction in the block, u8 length (2 or 4),
 // u8 rd*8, u8 rs1*8, u8 rs2*8 (register byte offsets), u8 index of the record in its block,
@@ -54,7 +61,7 @@ export const BLOCK_HASH: u32 = 1 << BLOCK_HASH_BITS;
 export const BLOCK_ARENA_BYTES: u32 = 8 << 20;
 export const BLOCK_MAX_OPS: u32 = 32;
 export const BLOCK_MAX_BYTES: u32 = 128;
-export const BLOCK_HEADER: u32 = 16;
+export const BLOCK_HEADER: u32 = 24;
 export const OP_BYTES: u32 = 16;
 /** The most a block can take in the arena. */
 export const BLOCK_MAX_SIZE: u32 = BLOCK_HEADER + BLOCK_MAX_OPS * OP_BYTES + BLOCK_MAX_BYTES;
@@ -65,8 +72,25 @@ export const ROM_MAX: u32 = 0x1_0000;
 /** One byte per 4 KiB of linear memory: nonzero if decoded blocks were made from that page. */
 export const MEM_CODE_PAGES: u32 = MEM_BLOCK_ARENA + BLOCK_ARENA_BYTES;
 export const CODE_PAGES_BYTES: u32 = 1 << 20;
-export const MEM_ROM: u32 = MEM_CODE_PAGES + CODE_PAGES_BYTES;
+// Translated code (jit.ts, and the translator in src/emulator-core/tcg that fills the arena).
+export const JIT_HASH_BITS: u32 = 16;
+export const JIT_HASH: u32 = 1 << JIT_HASH_BITS;
+export const MEM_JIT_HASH: u32 = MEM_CODE_PAGES + CODE_PAGES_BYTES;
+export const MEM_JIT_ARENA: u32 = MEM_JIT_HASH + JIT_HASH * 4;
+export const JIT_ARENA_BYTES: u32 = 24 << 20;
+export const MEM_ROM: u32 = MEM_JIT_ARENA + JIT_ARENA_BYTES;
 export const MEM_RAM: u32 = (MEM_ROM + ROM_MAX + 0xf_ffff) & ~0xf_ffff;
+
+// ---- MEM_JIT_VARS: words shared with translated code (byte offsets) ----
+export const JV_EPOCH: u32 = 0; // u32 the memory epoch (globals.ts memChanged)
+export const JV_BUDGET: u32 = 4; // i32 the budget a translated function returns with
+export const JV_STATUS: u32 = 8; // u32 the last jit slow path's event (globals.ts SLOW_*)
+export const JV_LINK: u32 = 12; // u32 the chaining slot of the exit just taken, or 0
+export const JV_EXIT: u32 = 16; // u32 why translated code returned (jit.ts JIT_EXIT_*)
+export const JV_TLB_R: u32 = 20; // u32 the load TLB table in use (mmu.ts tlbR)
+export const JV_TLB_W: u32 = 24; // u32 the store TLB table in use
+export const JV_TLB_X: u32 = 28; // u32 the fetch TLB table in use
+export const JV_LINK_PC: u32 = 32; // u64 the pc that exit goes to
 
 /** A tag no access matches: its low 12 bits are all ones, an aligned access's never are. */
 export const TLB_INVALID: u64 = 0xffff_ffff_ffff_ffff;

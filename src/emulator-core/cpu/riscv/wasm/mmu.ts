@@ -14,7 +14,7 @@
 // Flushes: satp writes and SFENCE.VMA drop the translated contexts (U, S, S_SUM); MXR changes
 // too; PMP writes drop everything.
 import {
-  MEM_TLB, ST_MSTATUS, ST_PRIV, ST_SATP, ST_TLB_SUPER_HI, ST_TLB_SUPER_LO, TLB_HART_BYTES, TLB_INVALID, TLB_MASK, TLB_TABLE_BYTES,
+  JV_TLB_R, JV_TLB_W, JV_TLB_X, MEM_JIT_VARS, MEM_TLB, ST_MSTATUS, ST_PRIV, ST_SATP, ST_TLB_SUPER_HI, ST_TLB_SUPER_LO, TLB_HART_BYTES, TLB_INVALID, TLB_MASK, TLB_TABLE_BYTES,
   setSt64, st64,
 } from './layout';
 import {
@@ -65,6 +65,10 @@ export function updateTlbBases(): void {
   tlbR = tableOf(dctx, 0);
   tlbW = tableOf(dctx, 1);
   tlbX = tableOf(xctx, 2);
+  // Translated code reads the tables in use from memory (tcg/ cannot see this module's globals).
+  store<u32>(MEM_JIT_VARS + JV_TLB_R, tlbR);
+  store<u32>(MEM_JIT_VARS + JV_TLB_W, tlbW);
+  store<u32>(MEM_JIT_VARS + JV_TLB_X, tlbX);
 }
 
 /** Drops every cached translation of the active hart. */

@@ -17,6 +17,8 @@ import { blockAt, writeOp } from './blocks';
 import { CONT, npcOf, setBlockBase } from './op';
 import { retireSlice } from './csr';
 import { C_STEP, C_STOP, count } from './counters';
+import { JE_MIN_BUDGET, jitFind, jitHeat, jitHotThreshold, jitRun } from './jit';
+import { JV_LINK, JV_LINK_PC, MEM_JIT_VARS } from './layout';
 
 /** Instructions retired by the last runSlice. */
 export let lastRetired: i32 = 0;
@@ -72,6 +74,9 @@ export function runSlice(budget: i32): i32 {
   let codePage: u64 = 0;
   let codeHost: u32 = 0;
   let codeLimit: u64 = 0;
+  // The chaining slot of the direct exit translated code just returned through (jit.ts jitRun):
+  // linked to the translation of its target if the next thing run is that translation.
+  let link: u32 = 0;
   const first = pendingInterrupt();
   if (first >= 0) pc = takeInterrupt(first, pc);
   bpStartPc = pc;
@@ -80,6 +85,7 @@ export function runSlice(budget: i32): i32 {
   while (budgetLeft > 0) {
     if (pc == STOP) {
       count(C_STOP);
+      link = 0;
       pc = resumePc;
       if (exitReason != EXIT_NONE) break;
       codeLimit = 0;
@@ -118,7 +124,19 @@ export function runSlice(budget: i32): i32 {
       pc = exitAt(pc, EXIT_BREAKPOINT);
       continue;
     }
-    const block = blockAt(codeHost + <u32>off, pc);
+    const host = codeHost + <u32>off;
+    if (jitHotThreshold && !breakpointCount) {
+      // Translated code first (jit.ts); a direct exit that came back here is chained to it.
+      const e = jitFind(host, pc);
+      if (e && budgetLeft >= load<i32>(e, JE_MIN_BUDGET)) {
+        if (link && load<u64>(MEM_JIT_VARS + JV_LINK_PC) == pc) store<u32>(link, e);
+        pc = jitRun(e);
+        link = load<u32>(MEM_JIT_VARS + JV_LINK);
+        continue;
+      }
+      link = 0;
+    }
+    const block = blockAt(host, pc);
     if (!block) {
       // The instruction crosses into the next page: fetched in two halves.
       const insn = fetchSlow(pc);
@@ -133,6 +151,7 @@ export function runSlice(budget: i32): i32 {
       codeLimit = 0;
       continue;
     }
+    if (jitHotThreshold) jitHeat(block, host, pc);
     // Run the block's ops (at most the budget left); count them up front, give back the rest if
     // an op leaves early.
     let n = <i32>load<u16>(block, 4);

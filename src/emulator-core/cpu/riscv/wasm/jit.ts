@@ -1,0 +1,251 @@
+// The core's side of dynamic binary translation (the translator itself is TypeScript, in
+// src/emulator-core/tcg, and builds WebAssembly at run time). What lives here:
+//   - heat: the interpreter counts entries of each decoded block and asks the translator for a
+//     translation (the imported tcgHot) when one gets hot;
+//   - the lookup of a translation by host address + pc (a direct-mapped hash in linear memory)
+//     and its check against the guest bytes it was made from (once per memory epoch, as blocks.ts
+//     checks decoded blocks), used by the run loop (run.ts) and, through jitLookup, by translated
+//     code that chains to a target it cannot know in advance (indirect jumps, other pages);
+//   - the helpers translated code calls for what it does not inline: TLB misses, MMIO, faults,
+//     and any instruction it leaves to the interpreter's handler (jitExec).
+// Translated functions have the type (budget: i32) -> i64: they run until they leave, and return
+// the next pc (or STOP, as handlers do) with the budget left in MEM_JIT_VARS + JV_BUDGET.
+//
+// An entry (written by the translator in the arena, JE_* offsets): u32 host address of the first
+// instruction, u32 function table index, u64 pc, u32 epoch of its last check, u32 host address and
+// u32 length of the guest bytes it was made from, u32 address of their snapshot, u32 the budget
+// it needs to make progress (its first block's length).
+import {
+  JIT_HASH, JV_BUDGET, JV_EPOCH, JV_EXIT, JV_LINK, JV_LINK_PC, JV_STATUS, JV_TLB_R, JV_TLB_W, MEM_JIT_ARENA, JIT_ARENA_BYTES, MEM_JIT_HASH,
+  MEM_JIT_VARS, MEM_RVC, MEM_STATE, ST_X, TLB_ENTRIES, TLB_ENTRY_SIZE, TLB_MASK,
+} from './layout';
+import {
+  SLOW_FAULT, SLOW_STOP, budgetLeft, excCause, excTval, memEpoch, requestStop, setBudget, sliceBudget, slowEvent, clearSlowEvent, stopAt,
+} from './globals';
+import { loadSlow, storeSlow } from './mem';
+import { takeTrap } from './trap';
+import { tlbX } from './mmu';
+import { markCodePage, clearCodeWritten, codeWritten } from './codepages';
+import { decodeOp, execOp } from './decode.gen';
+import { writeOp } from './blocks';
+import { CONT, setBlockBase } from './op';
+import { BLOCK_HEADER, OP_BYTES } from './layout';
+import { C_JIT_DROP, C_JIT_ENTER, C_JIT_CHECK, C_JIT_EXIT, C_JIT_HOT, JIT_EXIT_KINDS, count } from './counters';
+import { mulhu64 } from './insn/rvm';
+
+export const JE_HOST: u32 = 0;
+export const JE_INDEX: u32 = 4;
+export const JE_PC: u32 = 8;
+export const JE_EPOCH: u32 = 16;
+export const JE_SNAP_HOST: u32 = 20;
+export const JE_SNAP_LEN: u32 = 24;
+export const JE_SNAP: u32 = 28;
+export const JE_MIN_BUDGET: u32 = 32;
+export const JE_SIZE: u32 = 40;
+
+/** Decoded-block entries before a block asks for a translation (see tcg/ for what it costs). */
+export let jitHotThreshold: u32 = 0;
+/** Translation on (-accel tcg): the threshold is set; 0 keeps the interpreter alone (tci). */
+export function setJitHotThreshold(n: u32): void {
+  jitHotThreshold = n;
+}
+
+@external('env', 'tcgHot')
+declare function tcgHot(host: u32, pc: u64): void;
+
+/** Called by the run loop on each entry of a decoded block (its heat at header offset 16). */
+@inline export function jitHeat(block: u32, host: u32, pc: u64): void {
+  const heat = load<u32>(block, 16) + 1;
+  store<u32>(block, heat, 16);
+  if (heat == jitHotThreshold) {
+    count(C_JIT_HOT);
+    tcgHot(host, pc);
+  }
+}
+
+@inline function hashSlot(host: u32): u32 {
+  return MEM_JIT_HASH + ((((host >> 1) ^ (host >> 17)) & (JIT_HASH - 1)) << 2);
+}
+
+/** Whether the guest bytes a translation was made from are still there. */
+function snapshotMatches(e: u32): bool {
+  const host = load<u32>(e, JE_SNAP_HOST);
+  const n = load<u32>(e, JE_SNAP_LEN);
+  const snap = load<u32>(e, JE_SNAP);
+  let k: u32 = 0;
+  for (; k + 8 <= n; k += 8) if (load<u64>(host + k) != load<u64>(snap + k)) return false;
+  for (; k < n; k += 2) if (load<u16>(host + k) != load<u16>(snap + k)) return false;
+  return true;
+}
+
+/**
+ * The translation for the instruction at host address `host` and virtual `pc`, checked against
+ * guest memory for the current epoch; 0 if there is none (or it went stale: then it is dropped,
+ * and the code is interpreted and translated afresh when it gets hot again).
+ */
+export function jitFind(host: u32, pc: u64): u32 {
+  const slot = hashSlot(host);
+  const e = load<u32>(slot);
+  if (!e || load<u32>(e, JE_HOST) != host || load<u64>(e, JE_PC) != pc) return 0;
+  const epoch = memEpoch();
+  if (load<u32>(e, JE_EPOCH) != epoch) {
+    count(C_JIT_CHECK);
+    if (!snapshotMatches(e)) {
+      count(C_JIT_DROP);
+      store<u32>(slot, 0);
+      return 0;
+    }
+    markCodePage(load<u32>(e, JE_SNAP_HOST));
+    store<u32>(e, epoch, JE_EPOCH);
+  }
+  return e;
+}
+
+/** Runs the translation `e` with the current budget; returns the next pc (or STOP). */
+@inline export function jitRun(e: u32): u64 {
+  count(C_JIT_ENTER);
+  store<u32>(MEM_JIT_VARS + JV_LINK, 0);
+  const next = call_indirect<u64>(load<u32>(e, JE_INDEX), budgetLeft);
+  setBudget(load<i32>(MEM_JIT_VARS + JV_BUDGET), sliceBudget);
+  const why = load<u32>(MEM_JIT_VARS + JV_EXIT);
+  count(C_JIT_EXIT + (why < JIT_EXIT_KINDS ? why : JIT_EXIT_KINDS - 1));
+  return next;
+}
+
+/**
+ * After a translation returned through a same-page exit (JV_LINK is its chaining slot, JV_LINK_PC
+ * where it goes) and the run loop found the translation of that pc: the exit chains to it from
+ * now on (a translation's same-page targets share its page's mapping, so the link stays right).
+ */
+@inline export function jitLink(e: u32, pc: u64): void {
+  const link = load<u32>(MEM_JIT_VARS + JV_LINK);
+  if (link && load<u64>(MEM_JIT_VARS + JV_LINK_PC) == pc) store<u32>(link, e);
+  store<u32>(MEM_JIT_VARS + JV_LINK, 0);
+}
+
+// ---- exports for the translator (wasm/index.ts re-exports them) ----
+
+/** Puts a translation the translator wrote at `e` into the hash (replacing whatever was there). */
+export function jitInstall(e: u32): bool {
+  if (e < MEM_JIT_ARENA || e + JE_SIZE > MEM_JIT_ARENA + JIT_ARENA_BYTES) return false;
+  store<u32>(e, memEpoch(), JE_EPOCH);
+  markCodePage(load<u32>(e, JE_SNAP_HOST));
+  store<u32>(hashSlot(load<u32>(e, JE_HOST)), e);
+  return true;
+}
+
+/** Forgets every translation (the translator's arena or table is full, or a reset). */
+export function jitFlush(): void {
+  memory.fill(MEM_JIT_HASH, 0, JIT_HASH * 4);
+}
+
+/**
+ * Writes at `at` a one-op block (blocks.ts layout) for the instruction `raw` (16 or 32 bits),
+ * so translated code can run it with the interpreter's handler (jitExec). 48 bytes.
+ */
+export function jitWriteOp(at: u32, raw: u32, len: u32): void {
+  let x = raw;
+  if (len == 2) x = load<u32>(MEM_RVC + ((raw & 0xffff) << 2));
+  memory.fill(at, 0, BLOCK_HEADER);
+  store<u16>(at, 1, 4);
+  store<u16>(at, <u16>len, 6);
+  const rec = at + BLOCK_HEADER;
+  writeOp(rec, decodeOp(x), x, 0, len, 0);
+  store<u32>(rec + OP_BYTES, raw);
+}
+export const JIT_OP_BYTES: u32 = 48;
+
+// ---- helpers translated code imports ----
+
+/** A load that missed the TLB (loadSlow); the event (0, SLOW_FAULT, SLOW_STOP) goes to JV_STATUS. */
+export function jitLoad(va: u64, size: u32): u64 {
+  const v = loadSlow(va, size);
+  store<u32>(MEM_JIT_VARS + JV_STATUS, slowEvent);
+  return v;
+}
+
+/**
+ * A store that missed the TLB (storeSlow). One that wrote a page holding code also stops (the
+ * translated code after it may be stale: the run loop checks it again), as does MMIO that
+ * changed an interrupt line.
+ */
+export function jitStore(va: u64, v: u64, size: u32): void {
+  clearCodeWritten();
+  storeSlow(va, v, size);
+  if (codeWritten) requestStop();
+  store<u32>(MEM_JIT_VARS + JV_STATUS, slowEvent);
+}
+
+/** Ends an instruction whose slow path reported an event: its trap, or a stop after it. */
+export function jitSlowExit(pc: u64, npc: u64): u64 {
+  const ev = slowEvent;
+  clearSlowEvent();
+  store<u32>(MEM_JIT_VARS + JV_STATUS, 0);
+  if (ev == SLOW_FAULT) return takeTrap(excCause, excTval, pc);
+  return stopAt(npc);
+}
+
+/**
+ * Runs the one-op block at `op` (jitWriteOp) for the instruction at `pc` with the interpreter's
+ * handler, the translated code's budget in force (counters and time read it). Returns what the
+ * handler does: CONT, a pc, or STOP.
+ */
+export function jitExec(op: u32, pc: u64, budget: i32): u64 {
+  setBudget(budget, sliceBudget);
+  setBlockBase(pc);
+  store<u64>(MEM_STATE + ST_X, 0);
+  return execOp(op + BLOCK_HEADER);
+}
+
+/** The translation to chain to at `pc` (an indirect jump, another page), or 0: return to the loop. */
+export function jitLookup(pc: u64): u32 {
+  const t = tlbX + ((<u32>(pc >> 12) & TLB_MASK) << 4);
+  if (load<u64>(t) != (pc & ~0xfff)) return 0;
+  const host = <u32>pc + load<u32>(t, 8);
+  const e = load<u32>(hashSlot(host));
+  if (!e || load<u32>(e, JE_HOST) != host || load<u64>(e, JE_PC) != pc || load<u32>(e, JE_EPOCH) != memEpoch()) return 0;
+  return e;
+}
+
+/** High halves of 64x64 products (WebAssembly has no 128-bit multiply): kind 0 mulh, 1 mulhsu, 2 mulhu. */
+export function jitMulh(a: u64, b: u64, kind: u32): u64 {
+  let h = mulhu64(a, b);
+  if (kind < 2 && <i64>a < 0) h -= b;
+  if (kind == 0 && <i64>b < 0) h -= a;
+  return h;
+}
+
+/** Why translated code returned to the loop (JV_EXIT), for -d tcg-stats. */
+export function jitExitReason(): u32 {
+  return load<u32>(MEM_JIT_VARS + JV_EXIT);
+}
+
+/** The layout translated code relies on, for tcg/core-abi.ts to check (same order as its abiValues). */
+export function jitAbi(i: u32): u32 {
+  switch (i) {
+    case 0: return ST_X;
+    case 1: return TLB_ENTRIES;
+    case 2: return TLB_ENTRY_SIZE;
+    case 3: return JV_EPOCH;
+    case 4: return JV_BUDGET;
+    case 5: return JV_STATUS;
+    case 6: return JV_LINK;
+    case 7: return JV_EXIT;
+    case 8: return JV_TLB_R;
+    case 9: return JV_TLB_W;
+    case 10: return JV_LINK_PC;
+    case 11: return JE_HOST;
+    case 12: return JE_INDEX;
+    case 13: return JE_PC;
+    case 14: return JE_EPOCH;
+    case 15: return JE_SNAP_HOST;
+    case 16: return JE_SNAP_LEN;
+    case 17: return JE_SNAP;
+    case 18: return JE_MIN_BUDGET;
+    case 19: return JE_SIZE;
+    case 20: return SLOW_FAULT;
+    case 21: return SLOW_STOP;
+    case 22: return <u32>CONT;
+  }
+  return 0xffff_ffff;
+}
