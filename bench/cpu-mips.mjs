@@ -34,7 +34,7 @@ try {
   });
   process.env.VIVARIUM_WASM_DIR ??= path.join(root, 'out/wasm');
   const { loadProgram, tcgTranslator } = await import(pathToFileURL(harness).href);
-  const { cpu } = loadProgram(readFileSync(elf), { translator: accel === 'tcg' ? tcgTranslator() : undefined });
+  const { cpu } = loadProgram(readFileSync(elf), { translator: accel === 'tcg' ? tcgTranslator({ mode: 'sync' }) : undefined });
   // Warm-up: let V8 tier the core up before timing.
   let done = 0;
   while (done < 20_000_000) {
@@ -57,7 +57,7 @@ try {
     `workload: ${(n / 1e6).toFixed(0)} M instructions: ${(n / 1e6 / cpuSecs).toFixed(1)} MIPS per CPU-second ` +
       `(${cpuSecs.toFixed(2)} s CPU, ${secs.toFixed(2)} s wall, slice ${slice}, -accel ${accel})`,
   );
-  if (cpu.codeTranslator) console.log(cpu.codeTranslator.stats.format(cpu.perfCounters()));
+  if (cpu.codeTranslator) console.log(cpu.codeTranslator.report(cpu.perfCounters()));
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

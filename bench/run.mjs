@@ -4,7 +4,8 @@
 // the same script run natively, all in one run so the ratios compare like with like. Timestamps
 // come from ../shared/tools/stamp-markers.sh (seconds to GUEST-READY and between MARK lines).
 // Results: printed, and written to bench/results/<date>.json (gitignored).
-// Options: --only viv,qemu,native   --smp N   --mem SIZE
+// Under viv both accelerators run: tcg (the translator) and tci (the interpreter alone).
+// Options: --only viv-tcg,viv-tci,qemu,native   --smp N   --mem SIZE   --viv PATH (another build's bin/viv.mjs)
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,8 @@ const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : dflt;
 };
-const only = new Set(arg('only', 'viv,qemu,native').split(','));
+const only = new Set(arg('only', 'viv-tcg,viv-tci,qemu,native').split(','));
+const vivBin = path.resolve(arg('viv', path.join(repo, 'bin/viv.mjs')));
 const smp = arg('smp', '2');
 const mem = arg('mem', '512M');
 
@@ -55,9 +57,10 @@ function stamped(cmd) {
 const initrd = autorunInitrd();
 const common = ['-M', 'virt', '-m', mem, '-smp', smp, '-nographic', '-kernel', path.join(guest, 'Image'), '-initrd', initrd, '-append', 'console=ttyS0'];
 const results = {};
-if (only.has('viv')) {
-  console.error('bench: viv ...');
-  results.viv = await stamped([process.execPath, path.join(repo, 'bin/viv.mjs'), 'run', ...common]);
+for (const accel of ['tcg', 'tci']) {
+  if (!only.has(`viv-${accel}`)) continue;
+  console.error(`bench: viv -accel ${accel} ...`);
+  results[`viv-${accel}`] = await stamped([process.execPath, vivBin, 'run', '-accel', accel, ...common]);
 }
 if (only.has('qemu')) {
   if (spawnSync('qemu-system-riscv64', ['--version']).status === 0) {
@@ -76,9 +79,13 @@ const keys = ['boot', 'loop', 'sha', 'gzip', 'total'];
 const fmt = (v) => (v === null || v === undefined ? '   NA' : v.toFixed(2).padStart(7));
 console.log(`${'seconds'.padEnd(10)}${keys.map((k) => k.padStart(8)).join('')}`);
 for (const [name, r] of Object.entries(results)) console.log(`${name.padEnd(10)}${keys.map((k) => ` ${fmt(r[k])}`).join('')}`);
-if (results.viv && results.qemu) {
-  const ratio = (k) => (results.viv[k] && results.qemu[k] ? results.viv[k] / results.qemu[k] : null);
-  console.log(`${'viv/qemu'.padEnd(10)}${keys.map((k) => ` ${ratio(k) === null ? '     NA' : (ratio(k).toFixed(1) + 'x').padStart(7)}`).join('')}`);
+const geomean = (r) => (r.loop && r.sha && r.gzip ? Math.cbrt(r.loop * r.sha * r.gzip) : null);
+for (const name of ['viv-tcg', 'viv-tci']) {
+  const v = results[name];
+  const q = results.qemu;
+  if (!v || !q) continue;
+  const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}x`.padStart(7) : '     NA');
+  console.log(`${`${name.slice(4)}/qemu`.padEnd(10)}${keys.map((k) => ` ${ratio(v[k], q[k])}`).join('')}   phase geomean ${ratio(geomean(v), geomean(q)).trim()}`);
 }
 const dir = path.join(repo, 'bench/results');
 mkdirSync(dir, { recursive: true });

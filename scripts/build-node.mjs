@@ -8,6 +8,8 @@ const root = path.resolve(import.meta.dirname, '..');
 const entries = {
   'cli/viv': 'src/cli/main.ts',
   'host/core-host': 'src/emulator-core/host/core-host.ts',
+  // The translator's worker thread (src/emulator-core/tcg/translator.ts finds it here).
+  'tcg/worker': 'src/emulator-core/tcg/worker.ts',
 };
 const entryPoints = Object.fromEntries(
   Object.entries(entries).filter(([, src]) => existsSync(path.join(root, src))),

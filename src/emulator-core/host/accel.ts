@@ -20,6 +20,6 @@ export function withAccel(accel: RunConfig['accel'], log: ReadonlySet<LogItem>, 
   };
   return {
     makeCpu: factory,
-    stats: () => (tcg ? tcg.stats.format(counters?.()) : `-accel ${accel}: no translator statistics`),
+    stats: () => (tcg ? tcg.report(counters?.()) : `-accel ${accel}: no translator statistics`),
   };
 }

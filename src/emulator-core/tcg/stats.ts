@@ -4,6 +4,8 @@
 
 export class TcgStats {
   regions = 0;
+  /** WebAssembly modules made (each holds the regions translated together). */
+  modules = 0;
   blocks = 0;
   insns = 0;
   wasmBytes = 0;
@@ -12,17 +14,18 @@ export class TcgStats {
   skipped = 0;
   lastFailure = '';
   flushes = 0;
-  /** Time in translate (region formation, IR, optimisation, code generation, compilation). */
+  /** Regions translated in a worker and dropped on arrival (a flush happened meanwhile). */
+  dropped = 0;
+  /** Time in this thread installing batches (copying, instantiating, table and hash). */
+  installMs = 0;
+  /** Time translating (region formation, IR, optimisation, code generation) and compiling modules (V8). */
   translateMs = 0;
-  /** Of which: generating code (IR -> wasm bytes), V8 compiling the module, instantiating it. */
-  codegenMs = 0;
   compileMs = 0;
-  instantiateMs = 0;
 
-  format(core: Readonly<Record<string, number>> = {}): string {
+  format(core: Readonly<Record<string, number>> = {}, mode = ''): string {
     const lines = [
-      `tcg: ${this.regions} regions, ${this.blocks} blocks, ${this.insns} guest instructions -> ${(this.wasmBytes / 1024).toFixed(0)} KiB of wasm`,
-      `tcg: ${this.translateMs.toFixed(0)} ms translating (code generation ${this.codegenMs.toFixed(0)} ms, V8 compile ${this.compileMs.toFixed(0)} ms, instantiation ${this.instantiateMs.toFixed(0)} ms), ${this.flushes} flushes, ${this.skipped} skipped, ${this.failures} failures${this.failures ? ` (last: ${this.lastFailure})` : ''}`,
+      `tcg: ${this.regions} regions in ${this.modules} modules, ${this.blocks} blocks, ${this.insns} guest instructions -> ${(this.wasmBytes / 1024).toFixed(0)} KiB of wasm`,
+      `tcg: ${mode}: ${this.translateMs.toFixed(0)} ms translating, ${this.compileMs.toFixed(0)} ms compiling, ${this.installMs.toFixed(0)} ms installing; ${this.flushes} flushes, ${this.dropped} dropped, ${this.skipped} skipped, ${this.failures} failures${this.failures ? ` (last: ${this.lastFailure})` : ''}`,
     ];
     const pick = Object.entries(core).filter(([k]) => k.startsWith('jit'));
     if (pick.length) lines.push(`tcg: core ${pick.map(([k, v]) => `${k}=${v}`).join(' ')}`);

@@ -1,19 +1,22 @@
 // The translator: what QEMU's TCG is to QEMU. When the core reports a hot block, the code it
-// starts is formed into a region (region.ts), lowered to IR (riscv/frontend.ts), optimised
-// (optimize.ts), shaped (structure.ts) and compiled to a WebAssembly function (backend.ts); the
-// function goes into the core's table and its entry into the core's arena, and from then on the
-// run loop calls it. The arena (entries, code snapshots, chaining slots, one-op blocks for
-// instructions left to the interpreter) and the table are bounded: when either is full everything
+// starts is queued; queued entries are translated in batches (batch.ts: region formation, IR,
+// optimisation, structured control flow, code generation), each batch one WebAssembly module.
+// A batch runs in a worker thread (worker.ts) when the built worker is there, so the emulator's
+// thread only copies the code pages out and installs the result; or in this thread ('sync'),
+// which tests use for exact control. Installing copies the batch's arena image into the core's
+// memory, puts its functions in the core's table and its entries in the core's hash; from then on
+// the run loop calls them. The arena and the table are bounded: when either is full everything
 // is flushed at once, as QEMU flushes its code buffer.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { Translator, TranslatorHost } from '../cpu/riscv/translator-port';
-import { JE_HOST, JE_INDEX, JE_MIN_BUDGET, JE_PC, JE_SIZE, JE_SNAP, JE_SNAP_HOST, JE_SNAP_LEN, abiValues } from './core-abi';
-import { HELPERS, TRANSLATED, compileRegion } from './backend';
-import { formatBlock, type IrBlock } from './ir';
-import { optimizeBlock } from './optimize';
-import { buildRegion, type Region } from './region';
-import { analyze } from './structure';
+import { JE_INDEX, abiValues } from './core-abi';
+import { HELPERS } from './backend';
+import { translateBatch, type BatchJob, type BatchResult } from './batch';
+import { PAGE } from './region';
 import { TcgStats } from './stats';
-import { ModuleBuilder } from './wasm/module-builder';
 import { makeChain } from './trampoline';
 
 // The JS API pieces used here (the project has no DOM/WebAssembly lib types).
@@ -31,22 +34,51 @@ export interface TcgOptions {
   maxRegionInsns: number;
   /** Translated functions at most before a flush. */
   maxFunctions: number;
-  /** Print each region's IR and WebAssembly text to this sink (-d tcg-wat). */
+  /** Regions per batch (one module) at most. */
+  batch: number;
+  /** 'worker': translate in a worker thread when the built worker exists; 'sync': in this thread. */
+  mode: 'worker' | 'sync';
+  /** Print each region's IR and WebAssembly text to this sink (-d op,out_asm). */
   dump?: (text: string) => void;
 }
 
 export const defaultTcgOptions: TcgOptions = {
   // Tuned on the shared guest's boot (docs/tcg.md): lower translates much code that runs a few
   // times only; higher leaves hot code interpreted longer.
-  hotThreshold: 64,
+  hotThreshold: 256,
   maxRegionInsns: 600,
   maxFunctions: 1 << 15,
+  batch: 64,
+  mode: 'worker',
 };
+
+/** V8 walks a table's importers on each new one (see importsForNext): a new helpers table this often. */
+const HELPER_TABLE_USERS = 32;
+/** Arena bytes a batch's chunk gets per region it asks for (a region's entry, snapshot, slots, one-op blocks). */
+const ARENA_PER_REGION = 16 * 1024;
+
+/** Where the built worker is: $VIVARIUM_TCG_WORKER, or out/tcg/worker.mjs found walking up from here. */
+export function findWorker(): string | undefined {
+  const env = process.env.VIVARIUM_TCG_WORKER;
+  if (env) return existsSync(env) ? env : undefined;
+  let d = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++) {
+    for (const c of [path.join(d, 'tcg', 'worker.mjs'), path.join(d, 'out', 'tcg', 'worker.mjs')]) if (existsSync(c)) return c;
+    d = path.dirname(d);
+  }
+  return undefined;
+}
+
+interface InFlight {
+  id: number;
+  generation: number;
+  /** The batch's arena chunk starts here. */
+  base: number;
+}
 
 export class Tcg implements Translator {
   readonly stats = new TcgStats();
   readonly hotThreshold: number;
-  private readonly u16: Uint16Array;
   private readonly u8: Uint8Array;
   private readonly view: DataView;
   private arenaNext: number;
@@ -54,6 +86,13 @@ export class Tcg implements Translator {
   private readonly helperFuncs: unknown[];
   private imports: object | undefined;
   private importers = 0;
+  private readonly queue: { host: number; pc: bigint }[] = [];
+  private readonly queued = new Set<string>();
+  private readonly worker: Worker | undefined;
+  private inFlight: InFlight | undefined;
+  private nextJobId = 1;
+  /** Bumped by reset(): a batch made before it is dropped when it arrives. */
+  private generation = 0;
 
   constructor(
     private readonly host: TranslatorHost,
@@ -64,7 +103,6 @@ export class Tcg implements Translator {
       if (core !== v) throw new Error(`tcg: the core's layout constant #${i} is ${core}, tcg/core-abi.ts expects ${v}`);
     });
     this.hotThreshold = opts.hotThreshold;
-    this.u16 = new Uint16Array(host.memory.buffer);
     this.u8 = new Uint8Array(host.memory.buffer);
     this.view = new DataView(host.memory.buffer);
     this.arenaNext = host.arenaOffset;
@@ -75,24 +113,55 @@ export class Tcg implements Translator {
       if (typeof f !== 'function') throw new Error(`tcg: the core does not export ${h.name}`);
       return f;
     });
+    const file = opts.mode === 'worker' ? findWorker() : undefined;
+    if (file) {
+      this.worker = new Worker(file);
+      this.worker.on('message', (m: WorkerReply) => this.onReply(m));
+      this.worker.on('error', (e) => {
+        this.stats.failures++;
+        this.stats.lastFailure = `worker: ${e.message}`;
+      });
+      // The emulator exits when its machine does: the worker must not keep the process alive
+      // (after the listeners: adding a 'message' listener refs the worker again, as measured).
+      this.worker.unref();
+    }
+  }
+
+  get mode(): 'worker' | 'sync' {
+    return this.worker ? 'worker' : 'sync';
+  }
+
+  /** -d tcg-stats: the translator's counters, with the core's (wasm-cpu.ts perfCounters). */
+  report(core: Readonly<Record<string, number>> = {}): string {
+    return this.stats.format(core, this.mode);
   }
 
   hot(host: number, pc: bigint): void {
-    try {
-      this.translate(host, pc);
-    } catch (e) {
-      // A region the translator cannot handle stays interpreted (counted); the guest never sees it.
-      if (process.env.VIV_TCG_THROW) throw e;
-      this.stats.failures++;
-      this.stats.lastFailure = e instanceof Error ? e.message : String(e);
-    }
+    const key = `${host}:${pc}`;
+    if (this.queued.has(key)) return;
+    this.queued.add(key);
+    this.queue.push({ host, pc });
+    if (!this.worker && this.queue.length >= this.opts.batch) this.runSync();
+  }
+
+  afterRun(): void {
+    if (!this.queue.length) return;
+    if (this.worker) {
+      if (!this.inFlight) this.post();
+    } else this.runSync();
   }
 
   reset(): void {
     this.host.flush();
     this.arenaNext = this.host.arenaOffset;
     this.nextIndex = this.host.tableBase;
+    this.generation++;
     this.stats.flushes++;
+  }
+
+  /** Stops the worker (the machine is gone). */
+  close(): void {
+    void this.worker?.terminate();
   }
 
   /** Bytes of the arena in use (entries, snapshots, slots, one-op blocks). */
@@ -100,74 +169,97 @@ export class Tcg implements Translator {
     return this.arenaNext - this.host.arenaOffset;
   }
 
-  private alloc(bytes: number): number {
-    const at = this.arenaNext;
-    this.arenaNext = (at + bytes + 7) & ~7;
-    if (this.arenaNext > this.host.arenaOffset + this.host.arenaBytes) throw new ArenaFull();
-    return at;
-  }
-
-  private translate(host: number, pc: bigint): void {
-    const t0 = performance.now();
-    // Room for a large region, or start afresh (nothing translated is running now: the core
-    // calls hot() from its run loop, between blocks).
-    if (this.arenaNext + 256 * 1024 > this.host.arenaOffset + this.host.arenaBytes || this.nextIndex >= this.host.tableBase + this.opts.maxFunctions) {
-      this.reset();
-    }
-    const mark = this.arenaNext;
-    try {
-      this.translateRegion(host, pc);
-    } catch (e) {
-      this.arenaNext = mark;
-      if (!(e instanceof ArenaFull)) throw e;
-      this.reset();
-      this.translateRegion(host, pc);
-    }
-    this.stats.translateMs += performance.now() - t0;
-  }
-
-  private translateRegion(host: number, pc: bigint): void {
-    if (debugMaxRegions !== undefined && this.stats.regions >= debugMaxRegions) return;
-    const reader = { u16: (h: number): number => this.u16[h >>> 1]! };
-    const execRecord = (raw: number, len: 2 | 4): number => {
-      const at = this.alloc(this.host.opRecordBytes);
-      this.host.writeOp(at, raw, len);
-      return at;
+  /** The next batch's job: the queued requests (up to a batch) with their pages, and a chunk of the arena. */
+  private nextJob(): BatchJob | undefined {
+    let requests = this.queue.splice(0, this.opts.batch);
+    for (const r of requests) this.queued.delete(`${r.host}:${r.pc}`);
+    const debugLeft = debugMaxRegions === undefined ? Infinity : debugMaxRegions - this.stats.regions;
+    if (debugLeft <= 0) return undefined;
+    requests = requests.slice(0, debugLeft);
+    const want = requests.length * ARENA_PER_REGION;
+    const arenaEnd = this.host.arenaOffset + this.host.arenaBytes;
+    if (this.arenaNext + want > arenaEnd || this.nextIndex + requests.length > this.host.tableBase + this.opts.maxFunctions) this.reset();
+    return {
+      requests: requests.map(({ host, pc }) => {
+        const pageHost = host - (host % PAGE);
+        return { host, pc, page: this.u8.slice(pageHost, pageHost + PAGE) };
+      }),
+      arenaBase: this.arenaNext,
+      arenaLimit: Math.min(this.arenaNext + want, arenaEnd),
+      vars: this.host.varsOffset,
+      opRecordBytes: this.host.opRecordBytes,
+      maxRegionInsns: this.opts.maxRegionInsns,
+      text: !!this.opts.dump || (debugDumpRegion !== undefined && debugDumpRegion >= this.stats.regions && debugDumpRegion < this.stats.regions + requests.length),
     };
-    const region = buildRegion(reader, host, pc, execRecord, { maxInsns: this.opts.maxRegionInsns });
-    if (region.blocks.length === 0) {
-      // Its first instruction crosses into the next page: the interpreter runs it.
-      this.stats.skipped++;
-      return;
-    }
-    const blocks = region.blocks.map(optimizeBlock);
-    const index = new Map(blocks.map((b, i) => [b.pc, i]));
-    const succs = blocks.map((b) => successorsOf(b).flatMap((t) => (index.has(t) ? [index.get(t)!] : [])));
-    const shape = analyze(blocks.length, succs);
+  }
 
-    const mb = new ModuleBuilder({ name: 'helpers', min: HELPERS.length });
-    const tg = performance.now();
-    const dump = this.opts.dump ?? (this.stats.regions === debugDumpRegion ? (t: string) => process.stderr.write(t + '\n') : undefined);
-    const fn = compileRegion(blocks, shape, { vars: this.host.varsOffset, typeIndex: (t) => mb.typeIndex(t), allocSlot: () => this.allocSlot(), text: !!dump }, `r${pc.toString(16)}`);
-    mb.addFunction(TRANSLATED, fn.body);
-    const bytes = mb.finish();
-    const tc = performance.now();
-    this.stats.codegenMs += tc - tg;
-    const module = new wasmJs.Module(bytes);
-    const ti = performance.now();
+  private runSync(): void {
+    while (this.queue.length) {
+      const job = this.nextJob();
+      if (!job) {
+        this.queue.length = 0;
+        this.queued.clear();
+        return;
+      }
+      const t0 = performance.now();
+      const result = translateBatch(job);
+      const t1 = performance.now();
+      this.stats.translateMs += t1 - t0;
+      const module = result.bytes.length ? new wasmJs.Module(result.bytes) : undefined;
+      this.stats.compileMs += performance.now() - t1;
+      this.install(job.arenaBase, result, module);
+    }
+  }
+
+  private post(): void {
+    const job = this.nextJob();
+    if (!job) return;
+    const id = this.nextJobId++;
+    this.inFlight = { id, generation: this.generation, base: job.arenaBase };
+    // The chunk is the batch's until it comes back: nothing else is allocated meanwhile.
+    this.arenaNext = job.arenaLimit;
+    this.worker!.postMessage({ id, job }, job.requests.map((r) => r.page.buffer as ArrayBuffer));
+  }
+
+  private onReply(m: WorkerReply): void {
+    const f = this.inFlight;
+    if (!f || f.id !== m.id) return;
+    this.inFlight = undefined;
+    this.stats.translateMs += m.translateMs;
+    this.stats.compileMs += m.compileMs;
+    if (f.generation === this.generation) this.install(f.base, m.result, m.module);
+    else this.stats.dropped += m.result.stats.regions;
+    if (this.queue.length) this.post();
+  }
+
+  /** Copies a batch into the core and makes its translations current. */
+  private install(base: number, r: BatchResult, module: object | undefined): void {
+    const t0 = performance.now();
+    this.u8.set(r.image, base);
+    this.arenaNext = base + r.image.length;
+    for (const op of r.ops) this.host.writeOp(op.at, op.raw, op.len);
+    const s = this.stats;
+    s.regions += r.stats.regions;
+    s.blocks += r.stats.blocks;
+    s.insns += r.stats.insns;
+    s.skipped += r.stats.skipped;
+    s.failures += r.stats.failures;
+    if (r.stats.lastFailure) s.lastFailure = r.stats.lastFailure;
+    for (const d of r.dumps) (this.opts.dump ?? ((t: string) => process.stderr.write(t + '\n')))(d);
+    for (const l of r.leftover) this.hot(l.host, l.pc);
+    if (!module || !r.entries.length) return;
     const instance = new wasmJs.Instance(module, this.importsForNext());
-    this.stats.compileMs += ti - tc;
-    this.stats.instantiateMs += performance.now() - ti;
-    if (this.nextIndex >= this.host.table.length) this.host.table.grow(Math.max(1024, this.host.table.length >> 1));
-    const tableIndex = this.nextIndex;
-    this.host.table.set(tableIndex, instance.exports.f0);
-    this.nextIndex++;
-    this.writeEntry(region, blocks, tableIndex);
-    this.stats.regions++;
-    this.stats.blocks += blocks.length;
-    this.stats.insns += region.insns;
-    this.stats.wasmBytes += bytes.length;
-    if (dump) dump(dumpRegion(region, blocks, fn.text ?? ''));
+    s.modules++;
+    s.wasmBytes += r.bytes.length;
+    const table = this.host.table;
+    if (this.nextIndex + r.entries.length > table.length) table.grow(Math.max(1024, table.length >> 1, this.nextIndex + r.entries.length - table.length));
+    r.entries.forEach((e, i) => {
+      const index = this.nextIndex++;
+      table.set(index, instance.exports[`f${i}`]);
+      this.view.setUint32(e + JE_INDEX, index, true);
+      if (!this.host.install(e)) throw new Error('tcg: the core refused an entry');
+    });
+    s.installMs += performance.now() - t0;
   }
 
   /**
@@ -185,50 +277,20 @@ export class Tcg implements Translator {
     this.importers++;
     return this.imports;
   }
-
-  private allocSlot(): number {
-    const at = this.alloc(4);
-    this.view.setUint32(at, 0, true);
-    return at;
-  }
-
-  private writeEntry(region: Region, blocks: IrBlock[], tableIndex: number): void {
-    const len = region.snapHi - region.snapLo;
-    const snap = this.alloc(len);
-    this.u8.copyWithin(snap, region.snapLo, region.snapHi);
-    const e = this.alloc(JE_SIZE);
-    const v = this.view;
-    v.setUint32(e + JE_HOST, region.entryHost, true);
-    v.setUint32(e + JE_INDEX, tableIndex, true);
-    v.setBigUint64(e + JE_PC, region.entryPc, true);
-    v.setUint32(e + JE_SNAP_HOST, region.snapLo, true);
-    v.setUint32(e + JE_SNAP_LEN, len, true);
-    v.setUint32(e + JE_SNAP, snap, true);
-    v.setUint32(e + JE_MIN_BUDGET, blocks[0]!.insns, true);
-    if (!this.host.install(e)) throw new Error('tcg: the core refused an entry');
-  }
 }
 
-class ArenaFull extends Error {}
-
-const HELPER_TABLE_USERS = 32;
+interface WorkerReply {
+  id: number;
+  result: BatchResult;
+  module: object | undefined;
+  translateMs: number;
+  compileMs: number;
+}
 
 /** Debugging aid: translate only the first N regions (bisects a translation bug to its region). */
 const debugMaxRegions = process.env.VIV_TCG_MAX_REGIONS ? Number(process.env.VIV_TCG_MAX_REGIONS) : undefined;
 /** Debugging aid: print region N's IR and code (0-based, in translation order). */
 const debugDumpRegion = process.env.VIV_TCG_DUMP_REGION ? Number(process.env.VIV_TCG_DUMP_REGION) : undefined;
-
-function successorsOf(b: IrBlock): bigint[] {
-  switch (b.end.kind) {
-    case 'jump': return [b.end.target];
-    case 'branch': return [b.end.taken, b.end.next];
-    case 'indirect': return [];
-  }
-}
-
-function dumpRegion(region: Region, blocks: IrBlock[], wat: string): string {
-  return [`;; region 0x${region.entryPc.toString(16)}: ${region.insns} insns, ${blocks.length} blocks`, ...blocks.map(formatBlock), wat, ''].join('\n');
-}
 
 /** A translator factory for createRiscvCpu({ translator }) with these options. */
 export function tcgTranslator(opts: Partial<TcgOptions> = {}): (host: TranslatorHost) => Tcg {

@@ -42,6 +42,8 @@ export interface Translator {
   readonly hotThreshold: number;
   /** The block at host address `host` (virtual `pc`) got hot: translate the code it starts. */
   hot(host: number, pc: bigint): void;
+  /** The core's run() returned (nothing translated runs now). */
+  afterRun(): void;
   /** Drops every translation (the board rewrote guest memory wholesale, a reset). */
   reset(): void;
 }

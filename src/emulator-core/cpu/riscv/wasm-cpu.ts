@@ -206,7 +206,9 @@ class WasmRiscvCpu implements RiscvCpu, HartVmstateAccess {
 
   run(hart: number, budget: number): ExitReason {
     checkInt('budget', budget, 1, MAX_BUDGET);
-    return this.core.run(this.hart(hart), budget) as ExitReason;
+    const exit = this.core.run(this.hart(hart), budget) as ExitReason;
+    this.translator?.afterRun();
+    return exit;
   }
   get lastRunInstructions(): number {
     return this.core.lastRunInstructions();

@@ -125,11 +125,14 @@ export function jitFind(host: u32, pc: u64): u32 {
 
 // ---- exports for the translator (wasm/index.ts re-exports them) ----
 
-/** Puts a translation the translator wrote at `e` into the hash (replacing whatever was there). */
+/**
+ * Puts a translation the translator wrote at `e` into the hash (replacing whatever was there). Its
+ * epoch is 0, so it is checked against guest memory before it first runs (the guest may have
+ * changed the bytes since they were translated).
+ */
 export function jitInstall(e: u32): bool {
   if (e < MEM_JIT_ARENA || e + JE_SIZE > MEM_JIT_ARENA + JIT_ARENA_BYTES) return false;
-  store<u32>(e, memEpoch(), JE_EPOCH);
-  markCodePage(load<u32>(e, JE_SNAP_HOST));
+  store<u32>(e, 0, JE_EPOCH);
   store<u32>(hashSlot(load<u32>(e, JE_HOST)), e);
   return true;
 }
