@@ -5,10 +5,11 @@
 // hart can run the loop sleeps until the next timer deadline or an I/O wake-up, instead of
 // spinning. Under -icount the budgets end exactly at timer deadlines and idle time is skipped,
 // so two runs execute the same instructions and print the same output.
-import { Exit, type TimeRate } from '../cpu/riscv/cpu';
+import { Exit } from '../cpu/riscv/cpu';
 import { Csr } from './csr';
 import { HartState } from './firmware/sbi';
 import type { MachineExit, VirtMachine } from './virt';
+import { WallTime } from './wall-time';
 
 /** Wall-clock mode: how long we run guests before Node's event loop gets a turn. */
 const SLICE_MS = 4;
@@ -26,9 +27,6 @@ const MAX_BUDGET = 20_000_000;
 /** A sleeping loop still wakes this often (ms) to re-check its deadlines. */
 const MAX_SLEEP_MS = 250;
 const U64_MAX = (1n << 64n) - 1n;
-/** Wall-clock mode: mtime ticks per millisecond, and the denominator of the per-instruction rate. */
-const WALL_TICKS_PER_MS = 10_000;
-const WALL_RATE_DEN = 1 << 16;
 
 export interface RunStats {
   instructions: number;
@@ -42,16 +40,8 @@ export class RunLoop {
   private wakeUp: (() => void) | undefined;
   /** QMP stop: set while paused; resolving it lets the loop go on. */
   private held: { promise: Promise<void>; release: () => void } | undefined;
-  /** Wall-clock mode: estimated guest instructions per host millisecond. */
-  private rate = 50_000;
-  /**
-   * Wall-clock mode: the time the last run could have shown the guest (its start plus its
-   * instructions at the estimated rate), so the next run never starts below it (time is monotonic
-   * even when the estimate ran ahead of the host clock).
-   */
-  private timeShown = 0n;
-  private timeBase = 0n;
-  private timeRate: TimeRate | undefined;
+  /** Wall-clock mode: the instruction rate, and the time CSR within runs (wall-time.ts). */
+  private readonly wall = new WallTime();
   readonly stats: RunStats = { instructions: 0, slices: 0, idleMs: 0 };
 
   constructor(private readonly m: VirtMachine) {
@@ -131,9 +121,7 @@ export class RunLoop {
         exit = this.stopRequest ?? m.pendingExit;
         if (exit || m.pendingReset || n === 0 || this.held) break;
         const now = performance.now();
-        if (!m.clock.deterministic && n > 10_000 && now - started > 0.05) {
-          this.rate = 0.8 * this.rate + 0.2 * (n / (now - started));
-        }
+        if (!m.clock.deterministic) this.wall.measured(n, now - started);
         if (m.clock.deterministic || now - sliceStart >= SLICE_MS) break;
       }
       m.flushSerial();
@@ -197,7 +185,7 @@ export class RunLoop {
       remaining -= n;
       done += n;
       m.clock.retired(n);
-      this.noteTimeShown(n);
+      if (!m.clock.deterministic) this.wall.retired(n);
       if (m.htif) {
         const ev = m.htif.poll();
         if (ev) m.pendingExit ??= { kind: 'htif-exit', code: ev.code };
@@ -227,33 +215,18 @@ export class RunLoop {
   /**
    * Time moves: the CPU's time CSR, the CLINT's MTIP, the RTC alarm and the SBI timers follow.
    * Within the next run the time CSR advances per instruction (Linux needs rdtime to move between
-   * two reads, jitterentropy too): exactly as the clock under icount; under a wall clock at half
-   * the measured instruction rate, so it rarely runs ahead of the host clock (and when it does,
-   * the next run starts where it got to).
+   * two reads, jitterentropy too): exactly as the clock under icount; under a wall clock as
+   * wall-time.ts estimates it, never going back.
    */
   private updateTime(): void {
     const m = this.m;
     let now = m.clint.mtime();
     let rate = m.clock.timeRate();
-    if (!rate) {
-      // Within a millisecond: an estimate that ran ahead. Further: the clock was set back (loadvm).
-      if (now < this.timeShown && this.timeShown - now < 10_000n) now = this.timeShown;
-      const num = Math.min(0xffff_ffff, Math.max(0, Math.round((WALL_TICKS_PER_MS * WALL_RATE_DEN) / (2 * this.rate))));
-      rate = { num, den: WALL_RATE_DEN, phase: 0 };
-    }
-    this.timeBase = now;
-    this.timeRate = rate;
+    if (!rate) ({ mtime: now, rate } = this.wall.start(now));
     m.cpu.setTime(Number(now), rate);
     m.clint.update();
     m.rtc.update();
     m.sbi?.checkTimers(now);
-  }
-
-  private noteTimeShown(retired: number): void {
-    const r = this.timeRate;
-    if (!r || retired === 0) return;
-    const shown = this.timeBase + BigInt(Math.floor((r.phase + (retired - 1) * r.num) / r.den));
-    if (shown > this.timeShown) this.timeShown = shown;
   }
 
   /** The next moment (mtime) at which some timer fires, or undefined if none is armed. */
@@ -282,8 +255,9 @@ export class RunLoop {
       const until = m.clock.instructionsUntil(m.clock.mtime() + Number(deadline - now))!;
       return Math.max(1, Math.min(ICOUNT_SLICE_INSNS, until));
     }
-    let b = (this.rate * ROUND_MS) / Math.max(1, this.runnableCount());
-    if (deadline !== undefined && deadline > now) b = Math.min(b, (this.rate * Number(deadline - now)) / 10_000);
+    const rate = this.wall.rate;
+    let b = (rate * ROUND_MS) / Math.max(1, this.runnableCount());
+    if (deadline !== undefined && deadline > now) b = Math.min(b, (rate * Number(deadline - now)) / 10_000);
     return Math.round(Math.min(MAX_BUDGET, Math.max(MIN_BUDGET, b)));
   }
 

@@ -109,7 +109,10 @@ export interface RiscvCpu {
    * outside a run.
    */
   requestExit(): void;
-  /** Drives an interrupt line of one hart (level-triggered). */
+  /**
+   * Drives an interrupt line of one hart (level-triggered). mip reads as the lines OR the bits
+   * software wrote; CSR writes, CSRRS/CSRRC included, change only the software bits.
+   */
   setIrq(hart: number, line: IrqLine, level: boolean): void;
   /**
    * True if the hart has an interrupt pending and enabled in mie (mip & mie != 0): what wakes a WFI

@@ -1,6 +1,6 @@
 // CSR access rules and WARL behaviour (privileged ISA ch. 2-3, as QEMU 7.2's virt CPU).
 import { describe, expect, test } from 'vitest';
-import { Priv } from './cpu';
+import { Irq, Priv } from './cpu';
 import { encode32 } from './isa/decode';
 import { DATA, allowAllPmp, exec, makeCpu } from './testing/snippet';
 
@@ -164,5 +164,47 @@ describe('WARL values', () => {
     expect(two.getCsr(0, 0xb03)).toBe(0n);
     expect(two.getCsr(0, 0x7a1)).toBe(0n);
     expect(two.getCsr(0, 0x7a4)).toBe(1n);
+  });
+});
+
+// Privileged ISA 3.1.9: mip.SEIP reads as the OR of its software-writable bit and the interrupt
+// controller's signal, but a CSRRS/CSRRC read-modify-write uses only the software bit. OpenSBI's
+// MSIP handler does `csrs mip, SSIP` to forward an IPI to S-mode; had the PLIC's SEIP been
+// written back as a software bit, it would stay set after the PLIC drops its line, and the hart
+// would take supervisor external interrupts forever (they outrank its timer and IPIs).
+describe('mip read-modify-write', () => {
+  const MIP = 0x344;
+  const SSIP = 0x2n;
+  const STIP = 0x20n;
+  const SEIP = 0x200n;
+  test('csrs/csrc change the software bits only: a line-driven SEIP or STIP is not latched', () => {
+    const cpu = makeCpu();
+    cpu.setIrq(0, Irq.SupervisorExternal, true);
+    cpu.setIrq(0, Irq.SupervisorTimer, true);
+    exec(cpu, [encode32('csrrsi', { rd: 5, zimm: 2, csr: MIP })]);
+    expect(cpu.getX(0, 5)).toBe(SEIP | STIP); // the read is the OR with the lines
+    expect(cpu.getCsr(0, MIP)).toBe(SEIP | STIP | SSIP);
+    cpu.setIrq(0, Irq.SupervisorExternal, false);
+    cpu.setIrq(0, Irq.SupervisorTimer, false);
+    expect(cpu.getCsr(0, MIP)).toBe(SSIP);
+    cpu.setIrq(0, Irq.SupervisorExternal, true);
+    exec(cpu, [encode32('csrrci', { rd: 0, zimm: 2, csr: MIP })]);
+    cpu.setIrq(0, Irq.SupervisorExternal, false);
+    expect(cpu.getCsr(0, MIP)).toBe(0n);
+    cpu.setCsr(0, 0x304, SEIP);
+    expect(cpu.hasPendingInterrupt(0)).toBe(false);
+  });
+  test('a software-written SEIP stays until software clears it, whatever the line does', () => {
+    const cpu = makeCpu();
+    cpu.setX(0, 6, SEIP);
+    exec(cpu, [encode32('csrrs', { rd: 0, rs1: 6, csr: MIP })]);
+    cpu.setIrq(0, Irq.SupervisorExternal, true);
+    cpu.setIrq(0, Irq.SupervisorExternal, false);
+    expect(cpu.getCsr(0, MIP)).toBe(SEIP);
+    cpu.setIrq(0, Irq.SupervisorExternal, true);
+    exec(cpu, [encode32('csrrc', { rd: 0, rs1: 6, csr: MIP })]);
+    expect(cpu.getCsr(0, MIP)).toBe(SEIP); // still the line's
+    cpu.setIrq(0, Irq.SupervisorExternal, false);
+    expect(cpu.getCsr(0, MIP)).toBe(0n);
   });
 });

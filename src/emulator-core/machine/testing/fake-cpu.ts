@@ -263,7 +263,9 @@ export class FakeCpu implements RiscvCpu {
         if (old === undefined) throw new FakeTrap(2, BigInt(insn));
         const src = f3 & 4 ? BigInt(rs1) : x(rs1);
         const op3 = f3 & 3;
-        const nv = op3 === 1 ? src : op3 === 2 ? old | src : old & ~src;
+        // CSRRS/CSRRC on mip modify the software bits, not the lines OR'd into the read.
+        const base = csr === 0x344 ? (s.csr.get(0x344) ?? 0n) : old;
+        const nv = op3 === 1 ? src : op3 === 2 ? base | src : base & ~src;
         if (!(op3 !== 1 && rs1 === 0)) this.setCsr(hart, csr, nv);
         set(rd, old);
         break;

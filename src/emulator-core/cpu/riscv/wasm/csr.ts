@@ -129,6 +129,16 @@ export function csrRead(csr: u32): u64 {
   return 0;
 }
 
+/**
+ * The value a CSRRS/CSRRC sets or clears bits in: what csrRead returns, except for mip and sip,
+ * whose reads OR in the board's interrupt lines (the PLIC's SEIP). Privileged ISA 3.1.9: the
+ * read-modify-write uses only the software-writable bits, or `csrs mip, SSIP` (OpenSBI's IPI
+ * handler) would latch a momentary SEIP as a software bit that outlives the PLIC's line.
+ */
+export function csrRmwBase(csr: u32, read: u64): u64 {
+  return csr == B.CSR_MIP || csr == B.CSR_SIP ? st64(ST_MIP) : read;
+}
+
 function setMstatus(v: u64, writable: u64): void {
   const old = st64(ST_MSTATUS);
   let nv = (old & ~writable) | (v & writable);

@@ -3,7 +3,7 @@
 import { CONT, npcOf, pcOf, rawOf } from '../op';
 import { getX, setX } from '../layout';
 import { stopAt } from '../globals';
-import { csrAllowed, csrMissing, csrRead, csrWrite } from '../csr';
+import { csrAllowed, csrMissing, csrRead, csrRmwBase, csrWrite } from '../csr';
 import { illegalInstruction } from '../trap';
 
 const OP_WRITE: u32 = 0;
@@ -15,7 +15,10 @@ function csrOp(rec: u32, rd: u32, csr: u32, src: u64, op: u32, write: bool): u64
   const old = csrRead(csr);
   if (csrMissing) return illegalInstruction(rawOf(rec), pcOf(rec));
   let stop = false;
-  if (write) stop = csrWrite(csr, op == OP_WRITE ? src : op == OP_SET ? old | src : old & ~src);
+  if (write) {
+    const base = csrRmwBase(csr, old);
+    stop = csrWrite(csr, op == OP_WRITE ? src : op == OP_SET ? base | src : base & ~src);
+  }
   setX(rd, old);
   return stop ? stopAt(npcOf(rec)) : CONT;
 }
