@@ -77,10 +77,34 @@ export interface RiscvCpuOptions {
   builtinFirmware: boolean;
 }
 
+/**
+ * Which 4 KiB pages of guest RAM were written since the map was last cleared (QEMU's dirty memory
+ * bitmap). The core marks every page its harts write (stores, AMOs and SC, page-table A/D
+ * updates); the board marks what else writes RAM (device DMA, loaders) with `markWritten`. A
+ * store to a page already marked costs nothing: only a page's first store after a clear takes a
+ * slow path.
+ */
+export interface RamDirtyLog {
+  /** Bit p & 7 of byte p >> 3 set: RAM page p was written. A live view of the core's map. */
+  readonly bitmap: Uint8Array;
+  /** Marks RAM bytes [offset, offset + length) written (offsets into `RiscvCpu.ram`). */
+  markWritten(offset: number, length: number): void;
+  /**
+   * Clears every mark. Between runs (or from a callback inside one): every hart then marks each
+   * page again on its next store to it.
+   */
+  clear(): void;
+}
+
 export interface RiscvCpu {
   readonly harts: number;
   /** Guest RAM, as devices see it (a view of the core's WebAssembly memory; never detached). */
   readonly ram: Uint8Array;
+  /**
+   * The dirty-page log of `ram` (snapshots use it to look only at RAM that changed). Optional: a
+   * CPU without it makes every save and load look at all of RAM.
+   */
+  readonly dirtyLog?: RamDirtyLog;
   /** The mask ROM (reset vector, fw_dynamic info); writable by the board before the first run. */
   readonly rom: Uint8Array;
 

@@ -6,7 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HartVmstateAccess } from './hart-vmstate';
-import { Exit, type ExitReason, type IrqLine, type MmioPort, type PrivLevel, type RiscvCpu, type RiscvCpuOptions, type TimeRate } from './cpu';
+import { CoreDirtyLog } from './dirty-log';
+import { Exit, type ExitReason, type IrqLine, type MmioPort, type PrivLevel, type RamDirtyLog, type RiscvCpu, type RiscvCpuOptions, type TimeRate } from './cpu';
 
 // The project's tsconfig has no DOM/WebAssembly lib: the little of the JS API used here, typed.
 interface WasmMemory {
@@ -64,6 +65,8 @@ interface CoreExports {
   setMipSoftware(hart: number, v: bigint): void;
   irqLines(hart: number): bigint;
   clearReservation(): void;
+  dirtyRamMap(): number;
+  dirtyClear(): void;
 }
 
 /** The core's slow-path counters, in wasm/counters.ts order. */
@@ -126,6 +129,7 @@ class WasmRiscvCpu implements RiscvCpu, HartVmstateAccess {
   readonly harts: number;
   readonly ram: Uint8Array;
   readonly rom: Uint8Array;
+  readonly dirtyLog: RamDirtyLog;
   private readonly core: CoreExports;
 
   constructor(opts: RiscvCpuOptions) {
@@ -154,6 +158,8 @@ class WasmRiscvCpu implements RiscvCpu, HartVmstateAccess {
     this.harts = opts.harts;
     this.ram = new Uint8Array(memory.buffer, this.core.ramOffset(), opts.ramSize);
     this.rom = new Uint8Array(memory.buffer, this.core.romOffset(), opts.romSize);
+    const bitmap = new Uint8Array(memory.buffer, this.core.dirtyRamMap(), Math.ceil(opts.ramSize / 4096 / 8));
+    this.dirtyLog = new CoreDirtyLog(bitmap, opts.ramSize, () => this.core.dirtyClear());
   }
 
   private hart(h: number): number {
@@ -274,7 +280,7 @@ export interface RiscvCpuDiagnostics {
   expandedCompressed(half: number): number;
 }
 
-export function createRiscvCpu(opts: RiscvCpuOptions): RiscvCpu & RiscvCpuDiagnostics & HartVmstateAccess {
+export function createRiscvCpu(opts: RiscvCpuOptions): RiscvCpu & RiscvCpuDiagnostics & HartVmstateAccess & { readonly dirtyLog: RamDirtyLog } {
   return new WasmRiscvCpu(opts);
 }
 

@@ -18,8 +18,11 @@ import { ILLEGAL_EXPANSION, expand16 } from './decode.gen';
 import { lastRetired, runSlice } from './run';
 import { blocksClear } from './blocks';
 import { counterValue, resetCounters } from './counters';
+import { dirtyClear, dirtyRamMap } from './dirtypages';
 
 export { resetCounters };
+/** The dirty-page bitmap of RAM (dirtypages.ts): where it starts, and clearing it between runs. */
+export { dirtyClear, dirtyRamMap };
 /** A slow-path counter (counters.ts); f64 so that reading it allocates no BigInt. */
 export function perfCounter(i: u32): f64 {
   return <f64>counterValue(i);

@@ -18,6 +18,8 @@
 //                (keyed by host address, re-checked against a snapshot when memory may have changed)
 //   MEM_CODE_PAGES  a byte per 4 KiB of linear memory: the page holds decoded code (codepages.ts)
 //   MEM_ROM      the mask ROM (romSize bytes, at most ROM_MAX)
+//   MEM_DIRTY_PAGES  a BIT per 4 KiB of linear memory: the page was written since the TS side last
+//                cleared the map (dirtypages.ts; only RAM's part is used)
 //   MEM_RAM      guest RAM (ramSize bytes), up to the end of the memory
 
 export const MAX_HARTS: u32 = 8;
@@ -66,7 +68,14 @@ export const ROM_MAX: u32 = 0x1_0000;
 export const MEM_CODE_PAGES: u32 = MEM_BLOCK_ARENA + BLOCK_ARENA_BYTES;
 export const CODE_PAGES_BYTES: u32 = 1 << 20;
 export const MEM_ROM: u32 = MEM_CODE_PAGES + CODE_PAGES_BYTES;
-export const MEM_RAM: u32 = (MEM_ROM + ROM_MAX + 0xf_ffff) & ~0xf_ffff;
+/**
+ * One bit per 4 KiB of linear memory (bit p & 7 of byte p >> 3 for page p = host >> 12): set when
+ * the page was written since the map was last cleared (dirtypages.ts). A bitmap, not a byte map,
+ * so it fits below MEM_RAM's 1 MiB alignment without moving RAM.
+ */
+export const MEM_DIRTY_PAGES: u32 = MEM_ROM + ROM_MAX;
+export const DIRTY_PAGES_BYTES: u32 = 1 << 17;
+export const MEM_RAM: u32 = (MEM_DIRTY_PAGES + DIRTY_PAGES_BYTES + 0xf_ffff) & ~0xf_ffff;
 
 /** A tag no access matches: its low 12 bits are all ones, an aligned access's never are. */
 export const TLB_INVALID: u64 = 0xffff_ffff_ffff_ffff;
