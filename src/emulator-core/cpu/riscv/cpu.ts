@@ -78,22 +78,28 @@ export interface RiscvCpuOptions {
 }
 
 /**
- * Which 4 KiB pages of guest RAM were written since the map was last cleared (QEMU's dirty memory
- * bitmap). The core marks every page its harts write (stores, AMOs and SC, page-table A/D
- * updates); the board marks what else writes RAM (device DMA, loaders) with `markWritten`. A
- * store to a page already marked costs nothing: only a page's first store after a clear takes a
- * slow path.
+ * Which 4 KiB pages of guest RAM were written (QEMU's dirty memory bitmap). The core marks every
+ * page its harts write (stores, AMOs and SC, page-table A/D updates); the board marks what else
+ * writes RAM (device DMA, loaders) with `markWritten`. A store to a page already marked costs
+ * nothing: only a page's first store after its marks were taken goes through a slow path.
+ * Several readers (a snapshot's chunk cache, a display) each see every write once.
  */
 export interface RamDirtyLog {
-  /** Bit p & 7 of byte p >> 3 set: RAM page p was written. A live view of the core's map. */
-  readonly bitmap: Uint8Array;
   /** Marks RAM bytes [offset, offset + length) written (offsets into `RiscvCpu.ram`). */
   markWritten(offset: number, length: number): void;
+  /** A new reader; its first `take` reports at least the writes made after this call. */
+  reader(): RamDirtyReader;
+}
+
+export interface RamDirtyReader {
   /**
-   * Clears every mark. Between runs (or from a callback inside one): every hart then marks each
-   * page again on its next store to it.
+   * The pages written since this reader's last take (bit p & 7 of byte p >> 3: RAM page p), and
+   * starts over. The array is the caller's. Call it between runs (the harts' write TLBs are dropped
+   * so that they mark pages again).
    */
-  clear(): void;
+  take(): Uint8Array;
+  /** Stops this reader (the log no longer keeps marks for it). */
+  close(): void;
 }
 
 export interface RiscvCpu {

@@ -158,8 +158,8 @@ class WasmRiscvCpu implements RiscvCpu, HartVmstateAccess {
     this.harts = opts.harts;
     this.ram = new Uint8Array(memory.buffer, this.core.ramOffset(), opts.ramSize);
     this.rom = new Uint8Array(memory.buffer, this.core.romOffset(), opts.romSize);
-    const bitmap = new Uint8Array(memory.buffer, this.core.dirtyRamMap(), Math.ceil(opts.ramSize / 4096 / 8));
-    this.dirtyLog = new CoreDirtyLog(bitmap, opts.ramSize, () => this.core.dirtyClear());
+    const map = new Uint8Array(memory.buffer, this.core.dirtyRamMap(), Math.ceil(opts.ramSize / 4096 / 8));
+    this.dirtyLog = new CoreDirtyLog(map, opts.ramSize, () => this.core.dirtyClear());
   }
 
   private hart(h: number): number {
