@@ -14,7 +14,8 @@ import { Qcow2Driver, type BlockDriver } from '../block';
 import type { Snapshot } from '../block/qcow2/snapshot-table';
 import type { RunLoop } from '../machine/run-loop';
 import type { VirtMachine } from '../machine/virt';
-import { RamChunkCache, RamPrecompressor } from '../snapshot/ram';
+import { RamChunkCache } from '../snapshot/ram-cache';
+import { RamPrecompressor } from '../snapshot/ram-precompress';
 import { captureMachine, drainBlockRequests, encodeCapture, prepareRestore } from './machine-vmstate';
 
 /** One drive as the monitor names it: QEMU's device name (virtio0, or the drive id) and node name. */
@@ -61,8 +62,11 @@ export interface SnapshotTiming {
 
 export class VmSnapshots {
   private busy = false;
-  /** The RAM chunks of the last save or load: a save compresses only what changed since. */
-  private readonly ramCache = new RamChunkCache();
+  /**
+   * What RAM holds, chunk by chunk, as of the last save, load or background pass, kept true by
+   * the CPU's dirty-page log: a save and a load look only at what was written since.
+   */
+  private readonly ramCache: RamChunkCache;
   /** The last operation's timing (for the bench and logs). */
   lastTiming: SnapshotTiming | undefined;
 
@@ -72,11 +76,12 @@ export class VmSnapshots {
     readonly drives: readonly SnapshotDrive[],
     private readonly events: RunControl = { stopped: () => {}, resumed: () => {} },
   ) {
+    this.ramCache = new RamChunkCache(m.cpu.ram, m.cpu.dirtyLog?.reader());
     // With a drive that can take a snapshot, RAM is compressed ahead in the background, so a
     // savevm only compresses what changed since (VIV_SNAPSHOT_PRECOMPRESS=0 turns it off).
     const canSnapshot = drives.some((d) => !d.readOnly && d.driver instanceof Qcow2Driver);
     if (canSnapshot && process.env.VIV_SNAPSHOT_PRECOMPRESS !== '0') {
-      this.precompressor = new RamPrecompressor(m.cpu.ram, this.ramCache, PRECOMPRESS_INTERVAL_MS, () => !loop.paused && !this.busy);
+      this.precompressor = new RamPrecompressor(this.ramCache, PRECOMPRESS_INTERVAL_MS, () => !loop.paused && !this.busy);
       this.precompressor.start();
     }
   }
@@ -175,7 +180,7 @@ export class VmSnapshots {
       phase('drain+flush');
       const capture = captureMachine(this.m, this.loop, this.ramCache);
       phase('capture');
-      const vmState = await encodeCapture(capture, this.ramCache);
+      const vmState = await encodeCapture(capture);
       phase('encode');
       if (opts.overwrite) {
         for (const t of targets) if (t.driver.listSnapshots().some((s) => s.name === name)) await t.driver.deleteSnapshot(name);
