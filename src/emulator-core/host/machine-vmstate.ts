@@ -178,6 +178,8 @@ export async function restoreMachine(m: VirtMachine, loop: RunLoop, blob: Uint8A
 /** A vmstate decoded and checked against this machine, ready to apply (nothing changed yet). */
 export interface PreparedRestore {
   vmClockNs: bigint;
+  /** RAM chunks in the snapshot, and those RAM already holds (not inflated, not written). */
+  ramChunks: { stored: number; inPlace: number };
   /**
    * Applies the CPU, board and device state (synchronously); throws StateFormatError with the
    * machine rolled back. Then `finish` writes RAM, or `undo` puts the old state back (the caller
@@ -200,6 +202,7 @@ export async function prepareRestore(m: VirtMachine, loop: RunLoop, blob: Uint8A
   const ram = await prepareRam(state.ram, m.cpu.ram.length, cache);
   return {
     vmClockNs: state.vmClockNs,
+    ramChunks: { stored: ram.stored, inPlace: ram.inPlace },
     apply: () => {
       const backup = all.map((p) => p.save().record);
       const undo = () => all.forEach((p, i) => p.load(backup[i]!));

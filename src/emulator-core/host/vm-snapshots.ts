@@ -179,7 +179,8 @@ export class VmSnapshots {
       for (const t of targets) await t.driver.flush();
       phase('drain+flush');
       const capture = captureMachine(this.m, this.loop, this.ramCache);
-      phase('capture');
+      const ram = capture.ram;
+      phase(`capture (RAM: ${ram.looked} of ${ram.chunks.length} chunks looked at, ${ram.chunks.filter((c) => c).length} to compress)`);
       const vmState = await encodeCapture(capture);
       phase('encode');
       if (opts.overwrite) {
@@ -231,7 +232,7 @@ export class VmSnapshots {
       let restore;
       try {
         restore = await prepareRestore(this.m, this.loop, blob, this.ramCache);
-        phase('decode');
+        phase(`decode (RAM: ${restore.ramChunks.inPlace} of ${restore.ramChunks.stored} chunks in place)`);
       } catch (e) {
         throw new SnapshotError(`Error while loading VM state of snapshot '${sn.name}': ${(e as Error).message}`);
       }

@@ -37,6 +37,8 @@ export interface RamCapture {
   /** With a cache: per chunk to compress, its content key and the cache generation of the copy. */
   pending?: Array<{ key: Buffer; generation: number } | undefined>;
   cache?: RamChunkCache;
+  /** Chunks scanned (the others were current in the cache) and copied to be compressed (VIV_SNAPSHOT_STATS). */
+  looked: number;
 }
 
 function sameRam(a: Uint8Array, b: Uint8Array): boolean {
@@ -65,6 +67,7 @@ export function captureRam(ram: Uint8Array, cache?: RamChunkCache): RamCapture {
   const chunks: Array<Uint8Array | undefined> = [];
   const known: Array<Uint8Array | undefined> = [];
   const pending: Array<{ key: Buffer; generation: number } | undefined> = [];
+  let looked = 0;
   const setBits = (c: number, bits: Uint8Array) => bitmap.set(bits.subarray(0, Math.min(CHUNK_BITS, bitmap.length - c * CHUNK_BITS)), c * CHUNK_BITS);
   cache?.sync();
   for (let c = 0; c < chunkCount(pageCount); c++) {
@@ -85,6 +88,7 @@ export function captureRam(ram: Uint8Array, cache?: RamChunkCache): RamCapture {
       chunks[c] = copyPages(mem, pages);
       continue;
     }
+    looked++;
     const { bits, pages } = scanChunk(mem, c);
     setBits(c, bits);
     if (pages.length === 0) {
@@ -104,7 +108,7 @@ export function captureRam(ram: Uint8Array, cache?: RamChunkCache): RamCapture {
     }
     chunks[c] = copyPages(mem, pages);
   }
-  return cache ? { pageCount, bitmap, chunks, known, pending, cache } : { pageCount, bitmap, chunks, known };
+  return cache ? { pageCount, bitmap, chunks, known, pending, cache, looked } : { pageCount, bitmap, chunks, known, looked };
 }
 
 /** Compresses what captureRam copied (the cache of the capture learns the new chunks) and lays out the image. */
@@ -152,6 +156,9 @@ export interface PreparedRam {
    * cache takes its marks: the machine reports them as its other RAM writes (GuestMemory).
    */
   apply(ram: Uint8Array, onWrite?: (offset: number, length: number) => void): void;
+  /** Chunks stored in the image, and how many of them RAM was found to hold already (VIV_SNAPSHOT_STATS). */
+  readonly stored: number;
+  readonly inPlace: number;
 }
 
 /** One chunk of the image: its stored pages and their compressed bytes. */
@@ -227,6 +234,8 @@ export async function prepareRam(blob: Uint8Array, ramLength: number, cache?: Ra
     }),
   );
   return {
+    stored: jobs.length,
+    inPlace: inPlace.size,
     apply(ram: Uint8Array, onWrite?: (offset: number, length: number) => void): void {
       if (ram.length !== ramLength) throw new RangeError(`RAM image prepared for ${ramLength} bytes, given ${ram.length}`);
       const mem = bufferOf(ram);
