@@ -111,8 +111,11 @@ export function captureRam(ram: Uint8Array, cache?: RamChunkCache): RamCapture {
   return cache ? { pageCount, bitmap, chunks, known, pending, cache, looked } : { pageCount, bitmap, chunks, known, looked };
 }
 
-/** Compresses what captureRam copied (the cache of the capture learns the new chunks) and lays out the image. */
-export async function encodeRam(capture: RamCapture): Promise<Uint8Array> {
+/**
+ * Compresses what captureRam copied (the cache of the capture learns the new chunks) and lays out
+ * the image, `headroom` bytes into the buffer returned (room for what goes before it).
+ */
+export async function encodeRam(capture: RamCapture, headroom = 0): Promise<Uint8Array> {
   const compressed = await Promise.all(
     capture.chunks.map(async (data, i) => {
       const hit = capture.known[i];
@@ -126,8 +129,9 @@ export async function encodeRam(capture: RamCapture): Promise<Uint8Array> {
   );
   let size = HEADER + capture.bitmap.length;
   for (const c of compressed) if (c) size += 4 + c.length;
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
+  const whole = new Uint8Array(headroom + size);
+  const out = whole.subarray(headroom);
+  const view = new DataView(whole.buffer, headroom);
   view.setUint32(0, MAGIC, true);
   view.setUint32(4, VERSION, true);
   view.setUint32(8, PAGE_SIZE, true);
@@ -141,7 +145,7 @@ export async function encodeRam(capture: RamCapture): Promise<Uint8Array> {
     out.set(c, pos + 4);
     pos += 4 + c.length;
   }
-  return out;
+  return whole;
 }
 
 /** Restores `ram` from an encoded blob; checks everything before touching `ram`. */
