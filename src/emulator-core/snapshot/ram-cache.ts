@@ -10,7 +10,7 @@
 // write is noticed by the next sync(), which drops "current" for the chunks it touched. Work that
 // completes later (a compression on the thread pool) commits only if no sync saw its chunk
 // written since it copied the content (the chunk's generation did not move).
-import { CHUNK_BITS, chunkCount, PAGE_SIZE, PAGES_PER_CHUNK } from './ram-chunks';
+import { CHUNK_BITS, chunkCount, PAGE_SIZE } from './ram-chunks';
 
 /** Pages of guest RAM written since the last take (bit p & 7 of byte p >> 3: RAM page p): the CPU's RamDirtyReader. */
 export interface DirtyPages {
@@ -125,4 +125,3 @@ export class RamChunkCache {
   }
 }
 
-export { PAGES_PER_CHUNK };

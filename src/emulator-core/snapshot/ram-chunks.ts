@@ -16,6 +16,8 @@ export const PAGES_PER_CHUNK = 64;
 export const CHUNK_BYTES = PAGES_PER_CHUNK * PAGE_SIZE;
 /** The bytes of a chunk's page bitmap. */
 export const CHUNK_BITS = PAGES_PER_CHUNK / 8;
+/** The page bitmap of an all-zero chunk (shared: never written). */
+export const NO_PAGES = new Uint8Array(CHUNK_BITS);
 /** A 4 KiB window: 20% faster than 32 KiB on a booted guest's RAM for 3% more bytes (measured). */
 const DEFLATE_WINDOW_BITS = 12;
 

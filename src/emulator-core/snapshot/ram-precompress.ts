@@ -3,14 +3,13 @@
 // chunks written since the cache last saw them, a few per event-loop turn, off the event loop
 // on libuv's thread pool. A savevm then compresses only what changed since the last pass, and a
 // pass over an idle guest costs next to nothing (no chunk was written).
-import { bufferOf, chunkKey, copyPages, deflateChunk, scanChunk } from './ram-chunks';
+import { bufferOf, chunkKey, copyPages, deflateChunk, NO_PAGES, scanChunk } from './ram-chunks';
 import type { RamChunkCache } from './ram-cache';
 
 /** What one background pass may have in flight on libuv's thread pool (a save's deflates come first). */
 const PRECOMPRESS_IN_FLIGHT = 2;
 /** Chunks looked at per event-loop turn: ~2 MiB of scanning and hashing, a few ms between the guest's slices. */
 const PRECOMPRESS_BATCH = 8;
-const NO_PAGES = new Uint8Array(8);
 
 export class RamPrecompressor {
   private timer: ReturnType<typeof setTimeout> | undefined;

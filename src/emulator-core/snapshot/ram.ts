@@ -13,7 +13,7 @@ import { inflateRaw, inflateRawSync } from 'node:zlib';
 import { StateFormatError } from './codec';
 import type { ChunkRecord, RamChunkCache } from './ram-cache';
 import {
-  bufferOf, CHUNK_BITS, chunkCount, chunkKey, copyPages, deflateChunk, isEmpty, isZero, PAGE_SIZE, pagesOf, PAGES_PER_CHUNK, scanChunk, ZERO_BLOCK,
+  bufferOf, CHUNK_BITS, chunkCount, chunkKey, copyPages, deflateChunk, isEmpty, isZero, NO_PAGES, PAGE_SIZE, pagesOf, PAGES_PER_CHUNK, scanChunk, ZERO_BLOCK,
 } from './ram-chunks';
 
 export { PAGE_SIZE };
@@ -23,8 +23,6 @@ const inflateRawAsync = promisify(inflateRaw);
 const MAGIC = 0x4d415256; // "VRAM"
 const VERSION = 1;
 const HEADER = 20;
-/** The page bitmap of an all-zero chunk (shared, never written). */
-const NO_PAGES = new Uint8Array(CHUNK_BITS);
 
 /** The pages to store, copied out at the instant of the call (the guest may run on afterwards). */
 export interface RamCapture {
