@@ -12,9 +12,10 @@ import type { RunLoop } from '../machine/run-loop';
 import type { VirtMachine } from '../machine/virt';
 import type { SbiHartSnapshot } from '../machine/firmware/sbi';
 import { StateFormatError } from '../snapshot/codec';
-import { captureRam, encodeRam, prepareRam, type RamCapture, type RamChunkCache } from '../snapshot/ram';
+import { captureRam, encodeRam, prepareRam, type RamCapture } from '../snapshot/ram';
+import type { RamChunkCache } from '../snapshot/ram-cache';
 import { loadSection, saveSection, type StateDescription, type StateRecord, type StateSection } from '../snapshot/schema';
-import { checkFingerprint, decodeVmState, encodeVmState, type MachineFingerprint } from '../snapshot/vmstate';
+import { checkFingerprint, decodeVmState, encodeVmStateHead, type MachineFingerprint } from '../snapshot/vmstate';
 
 const HART: StateDescription = { name: HART_STATE_NAME, version: HART_STATE_VERSION, fields: HART_STATE_FIELDS };
 
@@ -137,7 +138,8 @@ export interface MachineCapture {
 /**
  * Copies the machine's state. Call it between slices with the machine paused and every block
  * request finished (drainBlockRequests): a request in flight is neither in RAM nor in the disk.
- * `cache`: the machine's chunk cache; RAM it already knows is not copied.
+ * `cache`: the machine's chunk cache; RAM it knows unchanged is not looked at, RAM whose content
+ * it has compressed is not copied.
  */
 export function captureMachine(m: VirtMachine, loop: RunLoop, cache?: RamChunkCache): MachineCapture {
   const all = parts(m, loop);
@@ -152,9 +154,13 @@ export function captureMachine(m: VirtMachine, loop: RunLoop, cache?: RamChunkCa
   };
 }
 
-/** `cache`: the machine's last saved or loaded RAM chunks (unchanged ones are not compressed again). */
-export async function encodeCapture(c: MachineCapture, cache?: RamChunkCache): Promise<Uint8Array> {
-  return encodeVmState({ fingerprint: c.fingerprint, vmClockNs: c.vmClockNs, sections: c.sections, ram: await encodeRam(c.ram, cache) });
+/** Encodes a capture; the chunk cache given to captureMachine, if any, learns what is compressed. */
+export async function encodeCapture(c: MachineCapture): Promise<Uint8Array> {
+  const head = encodeVmStateHead({ fingerprint: c.fingerprint, vmClockNs: c.vmClockNs, sections: c.sections });
+  // The RAM image is laid out behind the head in one buffer: tens of MiB not copied once more.
+  const out = await encodeRam(c.ram, head.length);
+  out.set(head, 0);
+  return out;
 }
 
 /** Waits until no virtio-blk request is in flight (QEMU's bdrv_drain_all before a snapshot). */
@@ -176,6 +182,8 @@ export async function restoreMachine(m: VirtMachine, loop: RunLoop, blob: Uint8A
 /** A vmstate decoded and checked against this machine, ready to apply (nothing changed yet). */
 export interface PreparedRestore {
   vmClockNs: bigint;
+  /** RAM chunks in the snapshot, and those RAM already holds (not inflated, not written). */
+  ramChunks: { stored: number; inPlace: number };
   /**
    * Applies the CPU, board and device state (synchronously); throws StateFormatError with the
    * machine rolled back. Then `finish` writes RAM, or `undo` puts the old state back (the caller
@@ -195,9 +203,10 @@ export async function prepareRestore(m: VirtMachine, loop: RunLoop, blob: Uint8A
     const d = all[i]!.desc();
     return 'check' in d ? d.check(s) : loadSection(d, s);
   });
-  const ram = await prepareRam(state.ram, m.cpu.ram.length, cache, m.cpu.ram);
+  const ram = await prepareRam(state.ram, m.cpu.ram.length, cache);
   return {
     vmClockNs: state.vmClockNs,
+    ramChunks: { stored: ram.stored, inPlace: ram.inPlace },
     apply: () => {
       const backup = all.map((p) => p.save().record);
       const undo = () => all.forEach((p, i) => p.load(backup[i]!));
@@ -207,7 +216,8 @@ export async function prepareRestore(m: VirtMachine, loop: RunLoop, blob: Uint8A
         undo();
         throw e instanceof StateFormatError ? e : new StateFormatError((e as Error).message);
       }
-      return { finish: () => ram.apply(m.cpu.ram), undo };
+      // RAM's writes are reported as any other writer's (the CPU's dirty log, code caches).
+      return { finish: () => ram.apply(m.cpu.ram, (offset, length) => m.mem.noteWritten(m.mem.base + offset, length)), undo };
     },
   };
 }

@@ -11,6 +11,8 @@ import { VirtioBlk } from '../devices/virtio/blk';
 import { RunLoop } from '../machine/run-loop';
 import { buildProgram, hasRiscvGcc } from '../machine/testing/rv-toolchain';
 import { VirtMachine } from '../machine/virt';
+import { decodeRam } from '../snapshot/ram';
+import { decodeVmState } from '../snapshot/vmstate';
 import { captureMachine } from './machine-vmstate';
 import { VmSnapshots, type SnapshotDrive } from './vm-snapshots';
 
@@ -22,7 +24,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function machine(drives: Array<{ name: string; format: 'qcow2' | 'raw'; readOnly?: boolean }>) {
+async function machine(drives: Array<{ name: string; format: 'qcow2' | 'raw'; readOnly?: boolean }>, source = '.section .text.init\n.globl _start\n_start:\n  li t0, 0x1234\n  j _start\n') {
   const named: SnapshotDrive[] = [];
   const devices: VirtioBlk[] = [];
   for (const [i, d] of drives.entries()) {
@@ -34,7 +36,7 @@ async function machine(drives: Array<{ name: string; format: 'qcow2' | 'raw'; re
     devices.push(new VirtioBlk(driver));
     named.push({ device: `virtio${i}`, nodeName: d.name, driver, readOnly: driver.readOnly });
   }
-  const program = buildProgram('.section .text.init\n.globl _start\n_start:\n  li t0, 0x1234\n  j _start\n');
+  const program = buildProgram(source);
   const m = await VirtMachine.create(
     { harts: 1, ramSize: 16 * MiB, bios: { kind: 'none' }, kernel: { name: 'p.elf', data: program }, virtioDevices: [...devices].reverse() },
     createRiscvCpu,
@@ -91,7 +93,7 @@ describe.skipIf(!hasRiscvGcc)('savevm / loadvm / delvm', () => {
     loop.pause(); // the wall clock stands still from here on: the load brings it back to the save's time
     const before = captureMachine(m, loop);
     m.cpu.setX(0, 5, 0xdeadn);
-    m.cpu.ram[100] = 0x42;
+    m.mem.write8(m.mem.base + 100, 0x42);
     await q(named[0]!).write(0, new Uint8Array(512).fill(7));
     await snaps.load('s1');
     const after = captureMachine(m, loop);
@@ -104,5 +106,58 @@ describe.skipIf(!hasRiscvGcc)('savevm / loadvm / delvm', () => {
     const sector = new Uint8Array(512);
     await q(named[0]!).read(0, sector);
     expect(sector.every((b) => b === 0)).toBe(true); // the disk went back too
+  });
+
+  it('what the guest and the devices write between saves is in the next save, and a load takes it back', async () => {
+    // The guest counts and stores the count in a page that moves on every round (so new chunks
+    // keep getting written), and adds it to a shared word with an AMO.
+    const { m, snaps, named } = await machine(
+      [{ name: 'a', format: 'qcow2' }],
+      `.option arch, +a
+      .section .text.init
+      .globl _start
+      _start:
+        li s1, 0
+        la s2, area
+        la s3, shared
+      1:
+        addi s1, s1, 1
+        andi t0, s1, 255
+        slli t0, t0, 12
+        add t0, t0, s2
+        sd s1, 0(t0)
+        amoadd.d zero, s1, (s3)
+        j 1b
+      .data
+      .balign 8
+      shared: .dword 0
+      .balign 4096
+      area: .space 256 * 4096
+      `,
+    );
+    const ramOf = async (tag: string) => {
+      const blob = await q(named[0]!).readSnapshotVmState(tag);
+      const out = new Uint8Array(m.cpu.ram.length);
+      await decodeRam(decodeVmState(blob).ram, out);
+      return out;
+    };
+    m.cpu.run(0, 20_000);
+    await snaps.save('s1', { overwrite: false });
+    const s1 = m.cpu.ram.slice();
+    expect(Buffer.compare(await ramOf('s1'), s1)).toBe(0);
+    m.cpu.run(0, 30_000); // guest stores and AMOs
+    m.mem.writeBytes(m.mem.base + (12 << 20), new Uint8Array(300).fill(5)); // a device's DMA
+    await m.mem.writeInPlace(m.mem.base + (13 << 20), 8192, async (view) => void view.fill(6)); // a disk read
+    await snaps.save('s2', { overwrite: false });
+    expect(Buffer.compare(await ramOf('s2'), m.cpu.ram)).toBe(0);
+    expect(Buffer.compare(await ramOf('s2'), s1)).not.toBe(0);
+    const other = m.cpu.dirtyLog!.reader(); // another reader of the log (a code cache, a display)
+    other.take();
+    await snaps.load('s1');
+    expect(Buffer.compare(m.cpu.ram, s1)).toBe(0);
+    expect(other.take().some((byte) => byte !== 0)).toBe(true); // the load's writes were reported
+    m.cpu.run(0, 10_000);
+    await snaps.load('s2');
+    expect(Buffer.compare(m.cpu.ram, await ramOf('s2'))).toBe(0);
   });
 });

@@ -14,7 +14,8 @@ import { Qcow2Driver, type BlockDriver } from '../block';
 import type { Snapshot } from '../block/qcow2/snapshot-table';
 import type { RunLoop } from '../machine/run-loop';
 import type { VirtMachine } from '../machine/virt';
-import { RamChunkCache, RamPrecompressor } from '../snapshot/ram';
+import { RamChunkCache } from '../snapshot/ram-cache';
+import { RamPrecompressor } from '../snapshot/ram-precompress';
 import { captureMachine, drainBlockRequests, encodeCapture, prepareRestore } from './machine-vmstate';
 
 /** One drive as the monitor names it: QEMU's device name (virtio0, or the drive id) and node name. */
@@ -38,10 +39,11 @@ export interface RunControl {
 }
 
 /**
- * How often the background pre-compression looks at RAM again: each look hashes the guest's
- * non-zero RAM (~0.1 s of the event loop for a booted 512 MiB guest, in small steps), so rarely.
+ * How often the background pre-compression looks at RAM again. A look costs what the guest wrote
+ * since the last one (the dirty-page log says which chunks): nothing for an idle guest, so often
+ * enough that a save finds at most a couple of seconds of writes to compress.
  */
-const PRECOMPRESS_INTERVAL_MS = 10_000;
+const PRECOMPRESS_INTERVAL_MS = 2_000;
 
 export interface SaveOptions {
   /** QMP: the node to store the vmstate in; default the first writable QCOW2 drive. */
@@ -61,8 +63,11 @@ export interface SnapshotTiming {
 
 export class VmSnapshots {
   private busy = false;
-  /** The RAM chunks of the last save or load: a save compresses only what changed since. */
-  private readonly ramCache = new RamChunkCache();
+  /**
+   * What RAM holds, chunk by chunk, as of the last save, load or background pass, kept true by
+   * the CPU's dirty-page log: a save and a load look only at what was written since.
+   */
+  private readonly ramCache: RamChunkCache;
   /** The last operation's timing (for the bench and logs). */
   lastTiming: SnapshotTiming | undefined;
 
@@ -72,11 +77,12 @@ export class VmSnapshots {
     readonly drives: readonly SnapshotDrive[],
     private readonly events: RunControl = { stopped: () => {}, resumed: () => {} },
   ) {
+    this.ramCache = new RamChunkCache(m.cpu.ram, m.cpu.dirtyLog?.reader());
     // With a drive that can take a snapshot, RAM is compressed ahead in the background, so a
     // savevm only compresses what changed since (VIV_SNAPSHOT_PRECOMPRESS=0 turns it off).
     const canSnapshot = drives.some((d) => !d.readOnly && d.driver instanceof Qcow2Driver);
     if (canSnapshot && process.env.VIV_SNAPSHOT_PRECOMPRESS !== '0') {
-      this.precompressor = new RamPrecompressor(m.cpu.ram, this.ramCache, PRECOMPRESS_INTERVAL_MS, () => !loop.paused && !this.busy);
+      this.precompressor = new RamPrecompressor(this.ramCache, PRECOMPRESS_INTERVAL_MS, () => !loop.paused && !this.busy);
       this.precompressor.start();
     }
   }
@@ -174,8 +180,9 @@ export class VmSnapshots {
       for (const t of targets) await t.driver.flush();
       phase('drain+flush');
       const capture = captureMachine(this.m, this.loop, this.ramCache);
-      phase('capture');
-      const vmState = await encodeCapture(capture, this.ramCache);
+      const ram = capture.ram;
+      phase(`capture (RAM: ${ram.looked} of ${ram.chunks.length} chunks looked at, ${ram.chunks.filter((c) => c).length} to compress)`);
+      const vmState = await encodeCapture(capture);
       phase('encode');
       if (opts.overwrite) {
         for (const t of targets) if (t.driver.listSnapshots().some((s) => s.name === name)) await t.driver.deleteSnapshot(name);
@@ -226,7 +233,7 @@ export class VmSnapshots {
       let restore;
       try {
         restore = await prepareRestore(this.m, this.loop, blob, this.ramCache);
-        phase('decode');
+        phase(`decode (RAM: ${restore.ramChunks.inPlace} of ${restore.ramChunks.stored} chunks in place)`);
       } catch (e) {
         throw new SnapshotError(`Error while loading VM state of snapshot '${sn.name}': ${(e as Error).message}`);
       }

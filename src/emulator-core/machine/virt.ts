@@ -90,6 +90,10 @@ export class VirtMachine {
   ) {
     const harts = config.harts;
     this.mem = new GuestMemory(RAM_BASE, cpu.ram);
+    // What devices and loaders write to RAM goes into the CPU's dirty-page log beside what its
+    // harts write (a save looks only at pages written since the last one).
+    const dirty = cpu.dirtyLog;
+    if (dirty) this.mem.onWrite((offset, length) => dirty.markWritten(offset, length));
     this.bus.reserve('mrom', VirtMemmap.mrom.base, VirtMemmap.mrom.size);
     this.bus.reserve('ram', RAM_BASE, config.ramSize);
 
@@ -182,11 +186,9 @@ export class VirtMachine {
 
   /** Power-on and reboot: images back in RAM, devices and harts reset, harts at their entry. */
   powerOn(): void {
-    const ram = this.cpu.ram;
     for (const b of this.plan.blobs) {
-      const off = b.addr - RAM_BASE;
-      ram.set(b.data, off);
-      ram.fill(0, off + b.data.length, off + b.size);
+      this.mem.writeBytes(b.addr, b.data);
+      this.mem.fill(b.addr + b.data.length, b.size - b.data.length, 0);
     }
     this.cpu.rom.fill(0);
     this.cpu.rom.set(maskRomImage({ startAddr: this.plan.entry, fdtAddr: this.fdtAddr, nextAddr: this.plan.nextAddr, bootHart: 0 }));

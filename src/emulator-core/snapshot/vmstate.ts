@@ -30,18 +30,29 @@ export interface VmState {
 }
 
 export function encodeVmState(state: VmState): Uint8Array {
+  const head = encodeVmStateHead(state);
+  const out = new Uint8Array(head.length + state.ram.length);
+  out.set(head, 0);
+  out.set(state.ram, head.length);
+  return out;
+}
+
+/**
+ * Everything of a vmstate before its RAM image: the RAM image follows it directly, so a saver can
+ * lay the image out behind it in one buffer (encodeRam's headroom) instead of copying it.
+ */
+export function encodeVmStateHead(state: Omit<VmState, 'ram'>): Uint8Array {
   const body = encodeState({
     fingerprint: { ...state.fingerprint, sections: state.fingerprint.sections },
     vmClockNs: state.vmClockNs,
     sections: state.sections.map((s) => ({ name: s.name, version: s.version, record: s.record })),
   });
-  const out = new Uint8Array(PREFIX + body.length + state.ram.length);
+  const out = new Uint8Array(PREFIX + body.length);
   out.set(new TextEncoder().encode(MAGIC), 0);
   const view = new DataView(out.buffer);
   view.setUint32(8, FORMAT_VERSION, true);
   view.setUint32(12, body.length, true);
   out.set(body, PREFIX);
-  out.set(state.ram, PREFIX + body.length);
   return out;
 }
 

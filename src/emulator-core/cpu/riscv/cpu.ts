@@ -84,10 +84,40 @@ export interface RiscvCpuOptions {
   translator?: TranslatorFactory;
 }
 
+/**
+ * Which 4 KiB pages of guest RAM were written (QEMU's dirty memory bitmap). The core marks every
+ * page its harts write (stores, AMOs and SC, page-table A/D updates); the board marks what else
+ * writes RAM (device DMA, loaders) with `markWritten`. A store to a page already marked costs
+ * nothing: only a page's first store after its marks were taken goes through a slow path.
+ * Several readers (a snapshot's chunk cache, a display) each see every write once.
+ */
+export interface RamDirtyLog {
+  /** Marks RAM bytes [offset, offset + length) written (offsets into `RiscvCpu.ram`). */
+  markWritten(offset: number, length: number): void;
+  /** A new reader; its first `take` reports at least the writes made after this call. */
+  reader(): RamDirtyReader;
+}
+
+export interface RamDirtyReader {
+  /**
+   * The pages written since this reader's last take (bit p & 7 of byte p >> 3: RAM page p), and
+   * starts over. The array is the caller's. Call it between runs (the harts' write TLBs are dropped
+   * so that they mark pages again).
+   */
+  take(): Uint8Array;
+  /** Stops this reader (the log no longer keeps marks for it). */
+  close(): void;
+}
+
 export interface RiscvCpu {
   readonly harts: number;
   /** Guest RAM, as devices see it (a view of the core's WebAssembly memory; never detached). */
   readonly ram: Uint8Array;
+  /**
+   * The dirty-page log of `ram` (snapshots use it to look only at RAM that changed). Optional: a
+   * CPU without it makes every save and load look at all of RAM.
+   */
+  readonly dirtyLog?: RamDirtyLog;
   /** The mask ROM (reset vector, fw_dynamic info); writable by the board before the first run. */
   readonly rom: Uint8Array;
 

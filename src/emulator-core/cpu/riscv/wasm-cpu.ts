@@ -7,7 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HartVmstateAccess } from './hart-vmstate';
 import type { Translator, TranslatorHost, WasmTableLike } from './translator-port';
-import { Exit, type ExitReason, type IrqLine, type MmioPort, type PrivLevel, type RiscvCpu, type RiscvCpuOptions, type TimeRate } from './cpu';
+import { CoreDirtyLog } from './dirty-log';
+import { Exit, type ExitReason, type IrqLine, type MmioPort, type PrivLevel, type RamDirtyLog, type RiscvCpu, type RiscvCpuOptions, type TimeRate } from './cpu';
 
 // The project's tsconfig has no DOM/WebAssembly lib: the little of the JS API used here, typed.
 interface WasmMemory {
@@ -75,6 +76,8 @@ interface CoreExports {
   jitInstall(entry: number): number;
   jitFlush(): void;
   readonly JIT_OP_BYTES: { value: number };
+  dirtyRamMap(): number;
+  dirtyClear(): void;
 }
 
 /** The core's slow-path counters, in wasm/counters.ts order. */
@@ -143,6 +146,7 @@ class WasmRiscvCpu implements RiscvCpu, HartVmstateAccess {
   readonly harts: number;
   readonly ram: Uint8Array;
   readonly rom: Uint8Array;
+  readonly dirtyLog: RamDirtyLog;
   private readonly core: CoreExports;
 
   constructor(opts: RiscvCpuOptions) {
@@ -195,6 +199,8 @@ class WasmRiscvCpu implements RiscvCpu, HartVmstateAccess {
       this.translator = translator;
       this.core.setJitHotThreshold(translator.hotThreshold);
     }
+    const map = new Uint8Array(memory.buffer, this.core.dirtyRamMap(), Math.ceil(opts.ramSize / 4096 / 8));
+    this.dirtyLog = new CoreDirtyLog(map, opts.ramSize, () => this.core.dirtyClear());
   }
 
   private readonly translator: Translator | undefined;
@@ -323,7 +329,7 @@ export interface RiscvCpuDiagnostics {
   expandedCompressed(half: number): number;
 }
 
-export function createRiscvCpu(opts: RiscvCpuOptions): RiscvCpu & RiscvCpuDiagnostics & HartVmstateAccess {
+export function createRiscvCpu(opts: RiscvCpuOptions): RiscvCpu & RiscvCpuDiagnostics & HartVmstateAccess & { readonly dirtyLog: RamDirtyLog } {
   return new WasmRiscvCpu(opts);
 }
 

@@ -205,9 +205,10 @@ export class VirtioBlk implements VirtioDevice {
       switch (req.type) {
         case BlkRequest.In: {
           if (!rangeOk(req.sector, req.inLength)) return this.ioErr();
-          // One buffer: straight into guest RAM. Several (a scatter list of pages): one read of
-          // the whole range, then scattered, so the image sees one request, not one per page.
-          if (req.in.length === 1) await d.read(req.sector * SECTOR, mem.slice(req.in[0]!.addr, req.in[0]!.len));
+          // One buffer: straight into guest RAM (reported written when the read is done). Several
+          // (a scatter list of pages): one read of the whole range, then scattered, so the image
+          // sees one request, not one per page.
+          if (req.in.length === 1) await mem.writeInPlace(req.in[0]!.addr, req.in[0]!.len, (view) => d.read(req.sector * SECTOR, view));
           else if (req.in.length > 1) {
             const buf = new Uint8Array(req.inLength);
             await d.read(req.sector * SECTOR, buf);

@@ -18,6 +18,7 @@ import { ILLEGAL_EXPANSION, expand16 } from './decode.gen';
 import { lastRetired, runSlice } from './run';
 import { blocksClear } from './blocks';
 import { counterValue, resetCounters } from './counters';
+import { dirtyClear, dirtyRamMap } from './dirtypages';
 import { jitFlush } from './jit';
 import { JIT_ARENA_BYTES, JV_EPOCH, MEM_JIT_ARENA, MEM_JIT_VARS } from './layout';
 
@@ -39,6 +40,8 @@ export function jitArenaBytes(): u32 {
 }
 
 export { resetCounters };
+/** The dirty-page bitmap of RAM (dirtypages.ts): where it starts, and clearing it between runs. */
+export { dirtyClear, dirtyRamMap };
 /** A slow-path counter (counters.ts); f64 so that reading it allocates no BigInt. */
 export function perfCounter(i: u32): f64 {
   return <f64>counterValue(i);

@@ -19,10 +19,12 @@
 //   MEM_BLOCK_HASH, MEM_BLOCK_ARENA  the decoded-block cache (blocks.ts), shared by all harts
 //                (keyed by host address, re-checked against a snapshot when memory may have changed)
 //   MEM_CODE_PAGES  a byte per 4 KiB of linear memory: the page holds decoded code (codepages.ts)
-//   MEM_ROM      the mask ROM (romSize bytes, at most ROM_MAX)
 //   MEM_JIT_HASH, MEM_JIT_ARENA  translated code (jit.ts): a direct-mapped hash of entry addresses
 //                keyed by host address, and the arena the translator (src/emulator-core/tcg) fills
 //                with entries, code snapshots, chaining slots and fallback op records
+//   MEM_ROM      the mask ROM (romSize bytes, at most ROM_MAX)
+//   MEM_DIRTY_PAGES  a BIT per 4 KiB of linear memory: the page was written since the TS side last
+//                cleared the map (dirtypages.ts; only RAM's part is used)
 //   MEM_RAM      guest RAM (ramSize bytes), up to the end of the memory
 
 export const MAX_HARTS: u32 = 8;
@@ -79,7 +81,14 @@ export const MEM_JIT_HASH: u32 = MEM_CODE_PAGES + CODE_PAGES_BYTES;
 export const MEM_JIT_ARENA: u32 = MEM_JIT_HASH + JIT_HASH * 4;
 export const JIT_ARENA_BYTES: u32 = 24 << 20;
 export const MEM_ROM: u32 = MEM_JIT_ARENA + JIT_ARENA_BYTES;
-export const MEM_RAM: u32 = (MEM_ROM + ROM_MAX + 0xf_ffff) & ~0xf_ffff;
+/**
+ * One bit per 4 KiB of linear memory (bit p & 7 of byte p >> 3 for page p = host >> 12): set when
+ * the page was written since the map was last cleared (dirtypages.ts). A bitmap, not a byte map,
+ * so it fits below MEM_RAM's 1 MiB alignment.
+ */
+export const MEM_DIRTY_PAGES: u32 = MEM_ROM + ROM_MAX;
+export const DIRTY_PAGES_BYTES: u32 = 1 << 17;
+export const MEM_RAM: u32 = (MEM_DIRTY_PAGES + DIRTY_PAGES_BYTES + 0xf_ffff) & ~0xf_ffff;
 
 // ---- MEM_JIT_VARS: words shared with translated code (byte offsets) ----
 export const JV_EPOCH: u32 = 0; // u32 the memory epoch (globals.ts memChanged)

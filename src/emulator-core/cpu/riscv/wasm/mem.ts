@@ -10,6 +10,7 @@ import { isRamHost, memHost, physOk, physRead, physWrite, ramHost } from './phys
 import { takeTrap } from './trap';
 import { npcOf, pcOf } from './op';
 import { noteWrite } from './codepages';
+import { markDirty } from './dirtypages';
 import { C_FETCH_SLOW, C_LOAD_SLOW, C_STORE_SLOW, count } from './counters';
 
 /**
@@ -129,6 +130,7 @@ export function amoHost(va: u64, size: u32): u32 {
     return 0;
   }
   noteWrite(h); // about to be written (a code page is never in the write TLB)
+  markDirty(h); // the page may not be cached for writes (code, PMP not uniform over it)
   return h;
 }
 

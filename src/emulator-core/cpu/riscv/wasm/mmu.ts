@@ -10,7 +10,8 @@
 //   CTX_M      M-mode (bare translation; only PMP with locked entries restricts it)
 // M-mode loads/stores with MPRV = 1 use the context of MPP. Kinds: ACC_READ, ACC_WRITE, ACC_EXEC.
 // An entry is filled only for an access that passed every check (permissions, A/D already set,
-// PMP uniform over the page), so a hit needs no check at all.
+// PMP uniform over the page), so a hit needs no check at all; a write entry also only for a page
+// marked dirty (dirtypages.ts).
 // Flushes: satp writes and SFENCE.VMA drop the translated contexts (U, S, S_SUM); MXR changes
 // too; PMP writes drop everything.
 import {
@@ -24,6 +25,7 @@ import {
 } from './bits';
 import { SLOW_FAULT, memFault, slowEvent } from './globals';
 import { isCodePage, noteWrite } from './codepages';
+import { markDirty } from './dirtypages';
 import { ramHost, romHost } from './phys';
 import { pmpAllows, pmpPerm } from './pmp';
 import { C_FLUSH_ALL, C_FLUSH_PAGE, C_XLATE, count } from './counters';
@@ -185,6 +187,7 @@ export function translate(va: u64, kind: u32, prv: u32): u64 {
       pte |= need;
       store<u64>(host, pte);
       noteWrite(host);
+      markDirty(host);
     }
     const off: u64 = (<u64>1 << (12 + low)) - 1;
     if (lvl) {
@@ -218,6 +221,8 @@ export function xlate(va: u64, size: u32, kind: u32): u64 {
     // AMOs use the write table too: cache only pages PMP lets us both read and write.
     if (pmpAllows(page, 4096, perm | pmpPerm(0), prv)) {
       const h = ramHost(page, 4096);
+      // The write TLB maps only pages marked dirty (dirtypages.ts): marked here, before caching.
+      if (h) markDirty(h);
       // Pages holding decoded code stay out of the write TLB: their stores take the slow path,
       // which tells the block cache (codepages.ts).
       if (h && !isCodePage(h)) tlbFill(tlbW, va, h);

@@ -4,6 +4,7 @@
 import { MEM_RAM, MEM_ROM } from './layout';
 import { irqChanged, memChanged, ramBase, ramSize, requestStop, romBase, romSize } from './globals';
 import { noteWrite } from './codepages';
+import { markDirty } from './dirtypages';
 import { C_MMIO, count } from './counters';
 
 /** value (u32) or -1 when nothing answers at paddr. paddr < 2^53 (exact as f64). */
@@ -104,6 +105,7 @@ export function physWrite(pa: u64, size: u32, v: u64): void {
     else if (size == 2) store<u16>(h, <u16>v);
     else store<u8>(h, <u8>v);
     noteWrite(h);
+    markDirty(h);
     return;
   }
   if (romHost(pa, size)) return;
