@@ -102,6 +102,7 @@ function parts(m: VirtMachine, loop: RunLoop): Part[] {
       loop.setWfiState(r.wfi as boolean[]);
       m.sbi?.loadState(sbi!.map((h) => ({ state: h.state as SbiHartSnapshot['state'], timer: h.timer ?? undefined, suspension: h.suspension ?? undefined })));
       m.cpu.rom.set(rom);
+      m.romWritten();
     },
   });
   const devices: MmioDevice[] = m.bus.devices();

@@ -54,6 +54,12 @@ const ICOUNT_RTC_EPOCH_NS = 1_735_689_600n * 1_000_000_000n;
 
 export class VirtMachine {
   readonly mem: GuestMemory;
+  /** The CPU's report of memory written outside it (RiscvCpu.trackExternalWrites), if it has one. */
+  private readonly externalWrite: ((offset?: number, length?: number) => void) | undefined;
+  /** The board (or a snapshot load) rewrote the mask ROM: code there may have changed. */
+  romWritten(): void {
+    this.externalWrite?.();
+  }
   readonly clint: Clint;
   readonly plic: Plic;
   readonly uart: Uart16550;
@@ -94,6 +100,11 @@ export class VirtMachine {
     // harts write (a save looks only at pages written since the last one).
     const dirty = cpu.dirtyLog;
     if (dirty) this.mem.onWrite((offset, length) => dirty.markWritten(offset, length));
+    // And they are what can change code under the CPU's decoded blocks and translations: reported,
+    // so the CPU need not assume memory changed at every run and every device access.
+    this.externalWrite = cpu.trackExternalWrites?.();
+    const written = this.externalWrite;
+    if (written) this.mem.onWrite((offset, length) => written(offset, length));
     this.bus.reserve('mrom', VirtMemmap.mrom.base, VirtMemmap.mrom.size);
     this.bus.reserve('ram', RAM_BASE, config.ramSize);
 
@@ -192,6 +203,7 @@ export class VirtMachine {
     }
     this.cpu.rom.fill(0);
     this.cpu.rom.set(maskRomImage({ startAddr: this.plan.entry, fdtAddr: this.fdtAddr, nextAddr: this.plan.nextAddr, bootHart: 0 }));
+    this.romWritten();
     for (const d of this.bus.devices()) d.reset();
     this.pendingReset = false;
     if (this.sbi) {

@@ -3,25 +3,24 @@
 // TLB). Inside, guest registers live in wasm locals (loaded at entry, written back where the code
 // leaves or calls the interpreter), control flow is structured (structure.ts), loads and stores
 // inline the TLB hit and call the core for the rest. Every exit goes through one tail that writes
-// registers back and then tries, in order: the chaining slot of a same-page direct exit, the
-// core's lookup for other exits (both tail-call the target through trampoline.ts: no return to
-// the run loop), and finally a return to the run loop with the next pc.
+// registers back and then tries, in order: the chaining slot of a same-page direct exit, the jump
+// cache (inline) or the core's lookup for other exits (both tail-call the target through the
+// core's table: no return to the run loop), and finally a return to the run loop with the next pc.
 import {
-  CONT, ExitKind, JE_EPOCH, JV_BUDGET, JV_EPOCH, JV_EXIT, JV_LINK, JV_LINK_PC, JV_STATUS, JV_TLB_R, JV_TLB_W,
+  CONT, ExitKind, JC_ENTRIES, JC_ENTRY_BYTES, JV_BUDGET, JV_EPOCH, JV_JC_GEN, JV_TLB_X, JV_EXIT, JV_LINK, JV_LINK_PC, JV_STATUS, JV_TLB_R, JV_TLB_W,
   SLOW_STOP, ST_X, TLB_ENTRIES, TLB_ENTRY_BYTES,
 } from './core-abi';
 import { FIRST_LOCAL, isConst, isGuestReg, type Arg, type BinOp, type IrBlock, type Op, type Terminator } from './ir';
 import type { Shape } from './structure';
 import { FunctionBuilder, I32, I64, type Local } from './wasm/function-builder';
 import type { FuncType, HelperFunc } from './wasm/module-builder';
-import { CHAIN_TYPE } from './trampoline';
 
 /** The type of every translated function. */
 export const TRANSLATED: FuncType = { params: [I32], results: [I64] };
 
 /**
- * The core's helpers translated code calls (wasm/jit.ts, and the trampoline's chain), with their
- * types: the entries of the small table translated modules import as env.helpers.
+ * The core's helpers translated code calls (wasm/jit.ts), with their types: they sit in the core's
+ * function table at HELPER_BASE + their position (translator.ts puts them there).
  */
 export const HELPERS: readonly HelperFunc[] = [
   { name: 'jitLoad', type: { params: [I64, I32], results: [I64] } },
@@ -30,19 +29,20 @@ export const HELPERS: readonly HelperFunc[] = [
   { name: 'jitExec', type: { params: [I32, I64, I32], results: [I64] } },
   { name: 'jitLookup', type: { params: [I64], results: [I32] } },
   { name: 'jitMulh', type: { params: [I64, I64, I32], results: [I64] } },
-  { name: 'chain', type: CHAIN_TYPE },
 ];
+/** Table index of HELPERS[0]. */
+export const HELPER_BASE = 1;
 const H_LOAD = 0;
 const H_STORE = 1;
 const H_SLOW_EXIT = 2;
 const H_EXEC = 3;
 const H_LOOKUP = 4;
 const H_MULH = 5;
-const H_CHAIN = 6;
 
 export interface BackendContext {
-  /** Address of MEM_JIT_VARS in the core's memory. */
+  /** Address of MEM_JIT_VARS and of the jump cache in the core's memory. */
   vars: number;
+  jumpCache: number;
   /** The index of a function type in the module being built. */
   typeIndex(t: FuncType): number;
   /** A fresh chaining slot (a u32 in the core's memory, 0 until the run loop links it). */
@@ -224,7 +224,8 @@ class RegionCompiler {
   /** Leaves for a known pc: chained through a slot when it is in this page, else looked up. */
   private exitDirect(pc: bigint): void {
     this.fb.i64Const(pc).set(this.exitPc);
-    this.exit(ExitKind.Direct, (pc & PAGE_MASK) === this.entryPage ? this.ctx.allocSlot() : 0);
+    if ((pc & PAGE_MASK) === this.entryPage) this.exit(ExitKind.SamePage, this.ctx.allocSlot());
+    else this.exit(ExitKind.Direct, 0);
   }
 
   /** Branches to the exit tail with exitPc set. */
@@ -247,45 +248,58 @@ class RegionCompiler {
     const fb = this.fb;
     const vars = this.ctx.vars;
     this.writeBack();
+    // Chaining needs budget left (else the target would only return at once).
+    fb.i32Const(0).get(this.budget).i32LtS().if_();
     fb.get(this.exitSlot).if_();
     {
-      // A same-page direct exit: chain if the slot is linked and its target is current.
+      // A same-page direct exit: chain if its slot is linked for this memory epoch.
+      fb.get(this.exitSlot).i32Load(4).i32Const(0).i32Load(vars + JV_EPOCH).i32Eq().if_();
       fb.get(this.exitSlot).i32Load().tee(this.e).if_();
-      fb.get(this.e).i32Load(JE_EPOCH).i32Const(0).i32Load(vars + JV_EPOCH).i32Eq();
-      fb.i32Const(0).get(this.budget).i32LtS().i32And().if_();
       this.chainTo();
       fb.end();
       fb.end();
-      fb.i32Const(0).get(this.exitSlot).i32Store(vars + JV_LINK);
-      fb.i32Const(0).get(this.exitPc).i64Store(vars + JV_LINK_PC);
     }
     fb.else_();
     {
       fb.get(this.exitKind).i32Const(ExitKind.Direct).i32Eq();
-      fb.get(this.exitKind).i32Const(ExitKind.Indirect).i32Eq().i32Or();
-      fb.i32Const(0).get(this.budget).i32LtS().i32And().if_();
+      fb.get(this.exitKind).i32Const(ExitKind.Indirect).i32Eq().i32Or().if_();
+      // The jump cache, inline: { u64 pc, u32 generation, u32 fetch table, u32 table index }.
+      fb.get(this.exitPc).i32WrapI64().i32Const(1).i32ShrU().i32Const(JC_ENTRIES - 1).i32And();
+      fb.i32Const(Math.log2(JC_ENTRY_BYTES)).i32Shl().tee(this.e);
+      fb.i64Load(this.ctx.jumpCache).get(this.exitPc).i64Eq();
+      fb.get(this.e).i32Load(this.ctx.jumpCache + 8).i32Const(0).i32Load(vars + JV_JC_GEN).i32Eq().i32And();
+      fb.get(this.e).i32Load(this.ctx.jumpCache + 12).i32Const(0).i32Load(vars + JV_TLB_X).i32Eq().i32And();
+      fb.if_(I32);
+      fb.get(this.e).i32Load(this.ctx.jumpCache + 16);
+      fb.else_();
       fb.get(this.exitPc);
       this.callHelper(H_LOOKUP);
+      fb.end();
       fb.tee(this.e).if_();
       this.chainTo();
       fb.end();
       fb.end();
     }
     fb.end();
+    fb.end();
+    // Back to the run loop (a same-page direct exit asks it to link the slot).
+    fb.get(this.exitSlot).if_();
+    fb.i32Const(0).get(this.exitSlot).i32Store(vars + JV_LINK);
+    fb.i32Const(0).get(this.exitPc).i64Store(vars + JV_LINK_PC);
+    fb.end();
     fb.i32Const(0).get(this.budget).i32Store(vars + JV_BUDGET);
     fb.i32Const(0).get(this.exitKind).i32Store(vars + JV_EXIT);
     fb.get(this.exitPc);
   }
 
-  /** Tail-calls the translation whose entry is in `e` (through the trampoline), passing the budget. */
+  /** Tail-calls the translation whose table index is in `e`, passing the budget. */
   private chainTo(): void {
-    this.fb.get(this.budget).get(this.e).i32Const(H_CHAIN);
-    this.fb.returnCallIndirect(this.ctx.typeIndex(HELPERS[H_CHAIN]!.type), 'chain');
+    this.fb.get(this.budget).get(this.e).returnCallIndirect(this.ctx.typeIndex(TRANSLATED), 'chain');
   }
 
   /** Calls helper h (its arguments are on the stack) through the helper table. */
   private callHelper(h: number): void {
-    this.fb.i32Const(h).callIndirect(this.ctx.typeIndex(HELPERS[h]!.type), HELPERS[h]!.name);
+    this.fb.i32Const(HELPER_BASE + h).callIndirect(this.ctx.typeIndex(HELPERS[h]!.type), HELPERS[h]!.name);
   }
 
   // ---- blocks and ops ----

@@ -5,7 +5,7 @@
 // snapshots, chaining slots, one-op blocks for the interpreter's handlers) is laid out in it, and
 // the main thread copies the image into place when it installs the batch.
 import { JE_HOST, JE_MIN_BUDGET, JE_PC, JE_SIZE, JE_SNAP, JE_SNAP_HOST, JE_SNAP_LEN } from './core-abi';
-import { HELPERS, TRANSLATED, compileRegion } from './backend';
+import { TRANSLATED, compileRegion } from './backend';
 import { formatBlock, type IrBlock } from './ir';
 import { optimizeBlock } from './optimize';
 import { PAGE, buildRegion, type Region } from './region';
@@ -25,8 +25,9 @@ export interface BatchJob {
   /** The arena chunk the batch may use: [arenaBase, arenaLimit). */
   arenaBase: number;
   arenaLimit: number;
-  /** The core's MEM_JIT_VARS and one-op block size. */
+  /** The core's MEM_JIT_VARS, its jump cache, and its one-op block size. */
   vars: number;
+  jumpCache: number;
   opRecordBytes: number;
   maxRegionInsns: number;
   /** Keep each region's IR and WebAssembly text (-d op,out_asm). */
@@ -64,7 +65,7 @@ export function translateBatch(job: BatchJob): BatchResult {
     next = end;
     return at;
   };
-  const mb = new ModuleBuilder({ name: 'helpers', min: HELPERS.length });
+  const mb = new ModuleBuilder({ name: 'table', min: 0 });
   const result: BatchResult = {
     bytes: new Uint8Array(0),
     image,
@@ -143,8 +144,8 @@ function translateOne(
   const index = new Map(blocks.map((b, i) => [b.pc, i]));
   const succs = blocks.map((b) => successorsOf(b).flatMap((t) => (index.has(t) ? [index.get(t)!] : [])));
   const shape = analyze(blocks.length, succs);
-  const allocSlot = (): number => alloc(4); // the image is zeroed: an unlinked slot
-  const fn = compileRegion(blocks, shape, { vars: job.vars, typeIndex: (t) => mb.typeIndex(t), allocSlot, text: job.text }, `r${req.pc.toString(16)}`);
+  const allocSlot = (): number => alloc(8); // the image is zeroed: an unlinked slot
+  const fn = compileRegion(blocks, shape, { vars: job.vars, jumpCache: job.jumpCache, typeIndex: (t) => mb.typeIndex(t), allocSlot, text: job.text }, `r${req.pc.toString(16)}`);
   mb.addFunction(TRANSLATED, fn.body);
   return { region, blocks, text: fn.text };
 }

@@ -27,8 +27,10 @@ export class TcgStats {
       `tcg: ${this.regions} regions in ${this.modules} modules, ${this.blocks} blocks, ${this.insns} guest instructions -> ${(this.wasmBytes / 1024).toFixed(0)} KiB of wasm`,
       `tcg: ${mode}: ${this.translateMs.toFixed(0)} ms translating, ${this.compileMs.toFixed(0)} ms compiling, ${this.installMs.toFixed(0)} ms installing; ${this.flushes} flushes, ${this.dropped} dropped, ${this.skipped} skipped, ${this.failures} failures${this.failures ? ` (last: ${this.lastFailure})` : ''}`,
     ];
-    const pick = Object.entries(core).filter(([k]) => k.startsWith('jit'));
-    if (pick.length) lines.push(`tcg: core ${pick.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    const jit = Object.entries(core).filter(([k]) => k.startsWith('jit') || k === 'interpInsns');
+    const rest = Object.entries(core).filter(([k]) => !(k.startsWith('jit') || k === 'interpInsns'));
+    if (jit.length) lines.push(`tcg: core ${jit.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    if (rest.length) lines.push(`tcg: core ${rest.map(([k, v]) => `${k}=${v}`).join(' ')}`);
     return lines.join('\n');
   }
 }

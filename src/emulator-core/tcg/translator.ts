@@ -12,16 +12,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Translator, TranslatorHost } from '../cpu/riscv/translator-port';
-import { JE_INDEX, abiValues } from './core-abi';
-import { HELPERS } from './backend';
+import { JE_INDEX, MEM_JIT_JC_ABI_INDEX, abiValues } from './core-abi';
+import { HELPERS, HELPER_BASE } from './backend';
 import { translateBatch, type BatchJob, type BatchResult } from './batch';
 import { PAGE } from './region';
 import { TcgStats } from './stats';
-import { makeChain } from './trampoline';
 
 // The JS API pieces used here (the project has no DOM/WebAssembly lib types).
 interface WasmJs {
-  Table: new (descriptor: { element: 'anyfunc'; initial: number }) => { set(i: number, f: unknown): void };
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
@@ -47,20 +45,26 @@ export const defaultTcgOptions: TcgOptions = {
   // times only; higher leaves hot code interpreted longer.
   hotThreshold: 256,
   maxRegionInsns: 600,
-  maxFunctions: 1 << 15,
+  maxFunctions: 1 << 14,
   batch: 64,
   mode: 'worker',
 };
 
-/** V8 walks a table's importers on each new one (see importsForNext): a new helpers table this often. */
-const HELPER_TABLE_USERS = 32;
+/**
+ * Translated modules import the core's table to call helpers and chain to each other (2.6 ns a
+ * chain, against 11 ns through a trampoline module that alone imported it, measured). In V8 11.3
+ * each importer keeps a copy of the table's dispatch data: instantiation costs ~0.03 us per table
+ * entry and a table write ~15 us at 600 importers, and the walk over importers grows with their
+ * number; so modules are bounded too, and both bounds flush everything when reached.
+ */
+const MAX_MODULES = 2000;
 /** Arena bytes a batch's chunk gets per region it asks for (a region's entry, snapshot, slots, one-op blocks). */
 const ARENA_PER_REGION = 16 * 1024;
 
 /** Where the built worker is: $VIVARIUM_TCG_WORKER, or out/tcg/worker.mjs found walking up from here. */
 export function findWorker(): string | undefined {
   const env = process.env.VIVARIUM_TCG_WORKER;
-  if (env) return existsSync(env) ? env : undefined;
+  if (env) return existsSync(env) ? path.resolve(env) : undefined;
   let d = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 8; i++) {
     for (const c of [path.join(d, 'tcg', 'worker.mjs'), path.join(d, 'out', 'tcg', 'worker.mjs')]) if (existsSync(c)) return c;
@@ -83,9 +87,9 @@ export class Tcg implements Translator {
   private readonly view: DataView;
   private arenaNext: number;
   private nextIndex: number;
-  private readonly helperFuncs: unknown[];
-  private imports: object | undefined;
-  private importers = 0;
+  private readonly imports: object;
+  /** Modules instantiated since the last flush (each imports the table). */
+  private modules = 0;
   private readonly queue: { host: number; pc: bigint }[] = [];
   private readonly queued = new Set<string>();
   private readonly worker: Worker | undefined;
@@ -100,19 +104,21 @@ export class Tcg implements Translator {
   ) {
     abiValues.forEach((v, i) => {
       const core = host.abi(i);
-      if (core !== v) throw new Error(`tcg: the core's layout constant #${i} is ${core}, tcg/core-abi.ts expects ${v}`);
+      if (v !== undefined && core !== v) throw new Error(`tcg: the core's layout constant #${i} is ${core}, tcg/core-abi.ts expects ${v}`);
     });
     this.hotThreshold = opts.hotThreshold;
     this.u8 = new Uint8Array(host.memory.buffer);
     this.view = new DataView(host.memory.buffer);
     this.arenaNext = host.arenaOffset;
     this.nextIndex = host.tableBase;
-    const chain = makeChain(host.memory, host.table);
-    this.helperFuncs = HELPERS.map((h) => {
-      const f = h.name === 'chain' ? chain : host.helpers[h.name];
+    if (host.tableBase < HELPER_BASE + HELPERS.length) throw new Error('tcg: the core\'s table has no room for the helpers');
+    if (host.table.length < host.tableBase) host.table.grow(host.tableBase - host.table.length);
+    HELPERS.forEach((h, i) => {
+      const f = host.helpers[h.name];
       if (typeof f !== 'function') throw new Error(`tcg: the core does not export ${h.name}`);
-      return f;
+      host.table.set(HELPER_BASE + i, f);
     });
+    this.imports = { env: { memory: host.memory, table: host.table } };
     const file = opts.mode === 'worker' ? findWorker() : undefined;
     if (file) {
       this.worker = new Worker(file);
@@ -155,6 +161,7 @@ export class Tcg implements Translator {
     this.host.flush();
     this.arenaNext = this.host.arenaOffset;
     this.nextIndex = this.host.tableBase;
+    this.modules = 0;
     this.generation++;
     this.stats.flushes++;
   }
@@ -178,7 +185,7 @@ export class Tcg implements Translator {
     requests = requests.slice(0, debugLeft);
     const want = requests.length * ARENA_PER_REGION;
     const arenaEnd = this.host.arenaOffset + this.host.arenaBytes;
-    if (this.arenaNext + want > arenaEnd || this.nextIndex + requests.length > this.host.tableBase + this.opts.maxFunctions) this.reset();
+    if (this.arenaNext + want > arenaEnd || this.nextIndex + requests.length > this.host.tableBase + this.opts.maxFunctions || this.modules >= MAX_MODULES) this.reset();
     return {
       requests: requests.map(({ host, pc }) => {
         const pageHost = host - (host % PAGE);
@@ -187,6 +194,7 @@ export class Tcg implements Translator {
       arenaBase: this.arenaNext,
       arenaLimit: Math.min(this.arenaNext + want, arenaEnd),
       vars: this.host.varsOffset,
+      jumpCache: this.host.abi(MEM_JIT_JC_ABI_INDEX),
       opRecordBytes: this.host.opRecordBytes,
       maxRegionInsns: this.opts.maxRegionInsns,
       text: !!this.opts.dump || (debugDumpRegion !== undefined && debugDumpRegion >= this.stats.regions && debugDumpRegion < this.stats.regions + requests.length),
@@ -248,7 +256,8 @@ export class Tcg implements Translator {
     for (const d of r.dumps) (this.opts.dump ?? ((t: string) => process.stderr.write(t + '\n')))(d);
     for (const l of r.leftover) this.hot(l.host, l.pc);
     if (!module || !r.entries.length) return;
-    const instance = new wasmJs.Instance(module, this.importsForNext());
+    const instance = new wasmJs.Instance(module, this.imports);
+    this.modules++;
     s.modules++;
     s.wasmBytes += r.bytes.length;
     const table = this.host.table;
@@ -262,21 +271,6 @@ export class Tcg implements Translator {
     s.installMs += performance.now() - t0;
   }
 
-  /**
-   * The imports of the next instance. V8 11.3 keeps a list of the instances that import a table and
-   * walks it on each new one (measured: instantiation 70 us at 3 000 importers, 950 us at 34 000),
-   * so a new copy of the (never written) helpers table is made every HELPER_TABLE_USERS instances.
-   */
-  private importsForNext(): object {
-    if (!this.imports || this.importers >= HELPER_TABLE_USERS) {
-      const helpers = new wasmJs.Table({ element: 'anyfunc', initial: HELPERS.length });
-      this.helperFuncs.forEach((f, i) => helpers.set(i, f));
-      this.imports = { env: { memory: this.host.memory, helpers } };
-      this.importers = 0;
-    }
-    this.importers++;
-    return this.imports;
-  }
 }
 
 interface WorkerReply {

@@ -176,6 +176,14 @@ export interface RiscvCpu {
   /** Drops the hart's cached translations (SBI remote SFENCE.VMA; satp changes do this themselves). */
   flushTlb(hart: number): void;
   /**
+   * Precise tracking of guest memory written outside the core. Once called, the core no longer
+   * assumes memory may have changed at every run() and every device access (which makes it check
+   * its decoded blocks and translations against guest memory again): the caller reports every RAM
+   * range it writes (offset, length) through the returned function, and calls it with no range
+   * after writing the ROM or anything wholesale. Optional: a core without it checks as before.
+   */
+  trackExternalWrites?(): (offset?: number, length?: number) => void;
+  /**
    * Debugger breakpoints (virtual addresses, every hart; at most 32; [] clears them): run() returns
    * Exit.Breakpoint with pc at one before executing it, except at the pc the run starts from (so
    * resuming from a breakpoint executes it). Optional: cores without a debugger need not have it.

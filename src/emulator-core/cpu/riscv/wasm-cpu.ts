@@ -77,6 +77,8 @@ interface CoreExports {
   jitFlush(): void;
   readonly JIT_OP_BYTES: { value: number };
   dirtyRamMap(): number;
+  setPreciseEpoch(on: number): void;
+  codePagesOffset(): number;
   dirtyClear(): void;
 }
 
@@ -84,7 +86,8 @@ interface CoreExports {
 export const perfCounterNames = [
   'fetchSlow', 'xlate', 'exception', 'interrupt', 'stop', 'mmio', 'flushAll', 'flushPage', 'loadSlow', 'storeSlow',
   'blockDecode', 'blockStale', 'step', 'blockFlush', 'epoch', 'blockCheck',
-  'jitHot', 'jitEnter', 'jitCheck', 'jitDrop', 'jitExitBudget', 'jitExitDirect', 'jitExitIndirect', 'jitExitSlow', 'jitExitHelper',
+  'jitHot', 'jitEnter', 'jitCheck', 'jitDrop', 'jitExitBudget', 'jitExitDirect', 'jitExitIndirect', 'jitExitSlow', 'jitExitHelper', 'jitExitSamePage',
+  'interpInsns', 'jitAfterExit', 'jitLookup',
 ] as const;
 export type PerfCounters = Record<(typeof perfCounterNames)[number], number>;
 
@@ -283,6 +286,30 @@ class WasmRiscvCpu implements RiscvCpu, HartVmstateAccess {
   }
   flushTlb(hart: number): void {
     this.core.flushTlb(this.hart(hart));
+  }
+  trackExternalWrites(): (offset?: number, length?: number) => void {
+    const core = this.core;
+    core.setPreciseEpoch(1);
+    const buffer = this.ram.buffer;
+    const codePages = new Uint8Array(buffer, core.codePagesOffset());
+    const epoch = new Uint32Array(buffer, core.jitVarsOffset(), 1); // JV_EPOCH at offset 0
+    const ramPage0 = this.ram.byteOffset / 4096;
+    const ramBytes = this.ram.length;
+    return (offset?: number, length?: number): void => {
+      if (offset === undefined || length === undefined) {
+        epoch[0]! += 1;
+        return;
+      }
+      if (length <= 0 || offset < 0 || offset >= ramBytes) return;
+      const last = ramPage0 + Math.floor((Math.min(offset + length, ramBytes) - 1) / 4096);
+      // Only pages holding decoded or translated code matter: then everything is checked again.
+      for (let p = ramPage0 + Math.floor(offset / 4096); p <= last; p++) {
+        if (codePages[p]) {
+          epoch[0]! += 1;
+          return;
+        }
+      }
+    };
   }
   /** The translator in use (-accel tcg), for its statistics. */
   get codeTranslator(): Translator | undefined {

@@ -1,12 +1,9 @@
-// A WebAssembly module of translated functions: it imports the core's memory and one funcref
-// table, and exports its functions as f0, f1, ... for the translator to put in the core's table.
-// Two things in Node 20's V8 (11.3) shape this, both measured (docs/tcg.md):
-//   - every instance that imports a table keeps its own copy of the table's dispatch data, so
-//     importing the core's big table costs time in its size (7-12 ms at 100 000 entries) and every
-//     table write updates every importer: only the trampoline (trampoline.ts) imports it;
-//   - compiling a module compiles a wasm-to-JS wrapper for every imported function's signature
-//     (~0.5 ms each, whatever the import turns out to be): translated code imports no functions,
-//     it calls the core's helpers through a small table of its own (backend.ts HELPERS).
+// A WebAssembly module of translated functions: it imports the core's memory and function table
+// (translated code calls the core's helpers and chains to other translations through it) and
+// exports its functions as f0, f1, ... for the translator to put in that table. Imports of
+// functions are avoided on purpose: compiling a module compiles a wasm-to-JS wrapper for every
+// imported function's signature (~0.5 ms each in Node 20's V8, measured), whatever the import
+// turns out to be.
 import { ByteWriter } from './bytes';
 import type { ValType } from './function-builder';
 

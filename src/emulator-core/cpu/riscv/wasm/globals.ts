@@ -1,6 +1,7 @@
 // Machine-wide settings and the interpreter's scratch state that is not per hart.
 import { C_EPOCH, count } from './counters';
 import { JV_EPOCH, MEM_JIT_VARS } from './layout';
+import { jumpCacheInvalidate } from './jumpcache';
 
 // ---- configuration (set once by init) ----
 export let ramBase: u64 = 0x8000_0000;
@@ -141,8 +142,22 @@ export function setIrqChanged(v: bool): void {
 @inline export function memEpoch(): u32 {
   return load<u32>(MEM_JIT_VARS + JV_EPOCH);
 }
+/**
+ * The board reports every write it makes to guest memory (wasm-cpu.ts trackExternalWrites), so
+ * run() and device accesses need not assume memory changed: only those reports and stores to
+ * code move the epoch.
+ */
+export let preciseEpoch: bool = false;
+export function setPreciseEpoch(on: bool): void {
+  preciseEpoch = on;
+}
+/** memChanged unless the board reports its writes itself. */
+@inline export function memMayHaveChanged(): void {
+  if (!preciseEpoch) memChanged();
+}
 @inline export function memChanged(): void {
   store<u32>(MEM_JIT_VARS + JV_EPOCH, load<u32>(MEM_JIT_VARS + JV_EPOCH) + 1);
+  jumpCacheInvalidate();
   count(C_EPOCH);
 }
 

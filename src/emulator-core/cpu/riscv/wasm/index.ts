@@ -20,13 +20,19 @@ import { blocksClear } from './blocks';
 import { counterValue, resetCounters } from './counters';
 import { dirtyClear, dirtyRamMap } from './dirtypages';
 import { jitFlush } from './jit';
-import { JIT_ARENA_BYTES, JV_EPOCH, MEM_JIT_ARENA, MEM_JIT_VARS } from './layout';
+import { jumpCacheInvalidate } from './jumpcache';
+import { JIT_ARENA_BYTES, JV_EPOCH, MEM_CODE_PAGES, MEM_JIT_ARENA, MEM_JIT_VARS } from './layout';
 
 // The translator's interface (jit.ts): tcg/ builds functions that import these.
 export {
   JIT_OP_BYTES, jitAbi, jitExec, jitFlush, jitInstall, jitLoad, jitLookup, jitMulh, jitSlowExit, jitStore, jitWriteOp,
   setJitHotThreshold,
 } from './jit';
+export { setPreciseEpoch } from './globals';
+/** The code-page map (codepages.ts): a byte per 4 KiB of linear memory, nonzero if it holds decoded code. */
+export function codePagesOffset(): u32 {
+  return MEM_CODE_PAGES;
+}
 /** Where the words shared with translated code are (layout.ts JV_*). */
 export function jitVarsOffset(): u32 {
   return MEM_JIT_VARS;
@@ -189,6 +195,7 @@ export function resetHart(hart: u32, pc: u64): void {
     setSt64(ST_PRIV, PRV_S);
   }
   memory.fill(MEM_TLB + hart * TLB_HART_BYTES, 0xff, TLB_HART_BYTES);
+  jumpCacheInvalidate();
   setSt64(ST_TLB_SUPER_LO, <u64>-1);
   setSt64(ST_TLB_SUPER_HI, 0);
   updateTlbBases();
@@ -257,6 +264,7 @@ export function flushTlb(hart: u32): void {
     return;
   }
   memory.fill(MEM_TLB + hart * TLB_HART_BYTES, 0xff, TLB_HART_BYTES);
+  jumpCacheInvalidate();
   store<u64>(hartBase(hart) + ST_TLB_SUPER_LO, <u64>-1);
   store<u64>(hartBase(hart) + ST_TLB_SUPER_HI, 0);
 }

@@ -16,7 +16,7 @@
 // u32 length of the guest bytes it was made from, u32 address of their snapshot, u32 the budget
 // it needs to make progress (its first block's length).
 import {
-  JIT_HASH, JV_BUDGET, JV_EPOCH, JV_EXIT, JV_LINK, JV_LINK_PC, JV_STATUS, JV_TLB_R, JV_TLB_W, MEM_JIT_ARENA, JIT_ARENA_BYTES, MEM_JIT_HASH,
+  JIT_HASH, JV_BUDGET, JV_EPOCH, JV_JC_GEN, JV_TLB_X, JC_ENTRIES, JC_ENTRY_BYTES, MEM_JIT_JC, JV_EXIT, JV_LINK, JV_LINK_PC, JV_STATUS, JV_TLB_R, JV_TLB_W, MEM_JIT_ARENA, JIT_ARENA_BYTES, MEM_JIT_HASH,
   MEM_JIT_VARS, MEM_RVC, MEM_STATE, ST_X, TLB_ENTRIES, TLB_ENTRY_SIZE, TLB_MASK,
 } from './layout';
 import {
@@ -30,8 +30,9 @@ import { decodeOp, execOp } from './decode.gen';
 import { writeOp } from './blocks';
 import { CONT, setBlockBase } from './op';
 import { BLOCK_HEADER, OP_BYTES } from './layout';
-import { C_JIT_DROP, C_JIT_ENTER, C_JIT_CHECK, C_JIT_EXIT, C_JIT_HOT, JIT_EXIT_KINDS, count } from './counters';
+import { C_JIT_DROP, C_JIT_ENTER, C_JIT_LOOKUP, C_JIT_CHECK, C_JIT_EXIT, C_JIT_HOT, JIT_EXIT_KINDS, count } from './counters';
 import { mulhu64 } from './insn/rvm';
+import { jumpCacheFill, jumpCacheInvalidate } from './jumpcache';
 
 export const JE_HOST: u32 = 0;
 export const JE_INDEX: u32 = 4;
@@ -53,18 +54,36 @@ export function setJitHotThreshold(n: u32): void {
 @external('env', 'tcgHot')
 declare function tcgHot(host: u32, pc: u64): void;
 
+/**
+ * A hot block still interpreted this many entries after it asked for a translation asks again (its
+ * translation was evicted from the hash, dropped, or could not be made then).
+ */
+const JIT_REASK: u32 = 4096;
+
 /** Called by the run loop on each entry of a decoded block (its heat at header offset 16). */
 @inline export function jitHeat(block: u32, host: u32, pc: u64): void {
   const heat = load<u32>(block, 16) + 1;
   store<u32>(block, heat, 16);
-  if (heat == jitHotThreshold) {
+  if (heat == jitHotThreshold || (heat > jitHotThreshold && (heat & (JIT_REASK - 1)) == 0)) {
     count(C_JIT_HOT);
     tcgHot(host, pc);
   }
 }
 
-@inline function hashSlot(host: u32): u32 {
-  return MEM_JIT_HASH + ((((host >> 1) ^ (host >> 17)) & (JIT_HASH - 1)) << 2);
+// The hash is 4-way set associative: a bucket of 4 entry addresses per host hash, so regions at
+// nearby addresses (one per entry point of the same code) rarely evict each other.
+const JIT_WAYS: u32 = 4;
+@inline function bucketOf(host: u32): u32 {
+  return MEM_JIT_HASH + ((((host >> 1) ^ (host >> 15)) & (JIT_HASH / JIT_WAYS - 1)) << 4);
+}
+/** The slot of the bucket holding the translation of (host, pc), or 0. */
+@inline function findSlot(host: u32, pc: u64): u32 {
+  const b = bucketOf(host);
+  for (let w: u32 = 0; w < JIT_WAYS; w++) {
+    const e = load<u32>(b + (w << 2));
+    if (e && load<u32>(e, JE_HOST) == host && load<u64>(e, JE_PC) == pc) return b + (w << 2);
+  }
+  return 0;
 }
 
 /** Whether the guest bytes a translation was made from are still there. */
@@ -84,9 +103,9 @@ function snapshotMatches(e: u32): bool {
  * and the code is interpreted and translated afresh when it gets hot again).
  */
 export function jitFind(host: u32, pc: u64): u32 {
-  const slot = hashSlot(host);
+  const slot = findSlot(host, pc);
+  if (!slot) return 0;
   const e = load<u32>(slot);
-  if (!e || load<u32>(e, JE_HOST) != host || load<u64>(e, JE_PC) != pc) return 0;
   const epoch = memEpoch();
   if (load<u32>(e, JE_EPOCH) != epoch) {
     count(C_JIT_CHECK);
@@ -113,14 +132,14 @@ export function jitFind(host: u32, pc: u64): u32 {
 }
 
 /**
- * After a translation returned through a same-page exit (JV_LINK is its chaining slot, JV_LINK_PC
- * where it goes) and the run loop found the translation of that pc: the exit chains to it from
- * now on (a translation's same-page targets share its page's mapping, so the link stays right).
+ * After a translation returned through a same-page exit (its chaining slot, where JV_LINK_PC says
+ * it goes) and the run loop found the translation `e` of that pc: the exit chains to it from now
+ * on, for this memory epoch (a slot is { u32 table index, u32 epoch }; a translation's same-page
+ * targets share its page's mapping, so the link stays right while the code does).
  */
-@inline export function jitLink(e: u32, pc: u64): void {
-  const link = load<u32>(MEM_JIT_VARS + JV_LINK);
-  if (link && load<u64>(MEM_JIT_VARS + JV_LINK_PC) == pc) store<u32>(link, e);
-  store<u32>(MEM_JIT_VARS + JV_LINK, 0);
+@inline export function jitLink(slot: u32, e: u32): void {
+  store<u32>(slot, load<u32>(e, JE_INDEX));
+  store<u32>(slot, memEpoch(), 4);
 }
 
 // ---- exports for the translator (wasm/index.ts re-exports them) ----
@@ -133,13 +152,28 @@ export function jitFind(host: u32, pc: u64): u32 {
 export function jitInstall(e: u32): bool {
   if (e < MEM_JIT_ARENA || e + JE_SIZE > MEM_JIT_ARENA + JIT_ARENA_BYTES) return false;
   store<u32>(e, 0, JE_EPOCH);
-  store<u32>(hashSlot(load<u32>(e, JE_HOST)), e);
+  const host = load<u32>(e, JE_HOST);
+  let slot = findSlot(host, load<u64>(e, JE_PC));
+  if (!slot) {
+    // An empty way, else the one the host's low bits pick (a cheap spread of evictions).
+    const b = bucketOf(host);
+    slot = b + (((host >> 1) & (JIT_WAYS - 1)) << 2);
+    for (let w: u32 = 0; w < JIT_WAYS; w++) {
+      if (!load<u32>(b + (w << 2))) {
+        slot = b + (w << 2);
+        break;
+      }
+    }
+  }
+  store<u32>(slot, e);
   return true;
 }
 
 /** Forgets every translation (the translator's arena or table is full, or a reset). */
 export function jitFlush(): void {
   memory.fill(MEM_JIT_HASH, 0, JIT_HASH * 4);
+  // Table indices are reused from now on.
+  jumpCacheInvalidate();
 }
 
 /**
@@ -200,14 +234,23 @@ export function jitExec(op: u32, pc: u64, budget: i32): u64 {
   return execOp(op + BLOCK_HEADER);
 }
 
-/** The translation to chain to at `pc` (an indirect jump, another page), or 0: return to the loop. */
+/**
+ * The table index of the translation to chain to at `pc` (an indirect jump, another page), or 0:
+ * return to the loop. Translated code calls it when its inline probe of the jump cache missed;
+ * a hit here fills the cache.
+ */
 export function jitLookup(pc: u64): u32 {
+  count(C_JIT_LOOKUP);
   const t = tlbX + ((<u32>(pc >> 12) & TLB_MASK) << 4);
   if (load<u64>(t) != (pc & ~0xfff)) return 0;
   const host = <u32>pc + load<u32>(t, 8);
-  const e = load<u32>(hashSlot(host));
-  if (!e || load<u32>(e, JE_HOST) != host || load<u64>(e, JE_PC) != pc || load<u32>(e, JE_EPOCH) != memEpoch()) return 0;
-  return e;
+  const slot = findSlot(host, pc);
+  if (!slot) return 0;
+  const e = load<u32>(slot);
+  if (load<u32>(e, JE_EPOCH) != memEpoch()) return 0;
+  const index = load<u32>(e, JE_INDEX);
+  jumpCacheFill(pc, tlbX, index);
+  return index;
 }
 
 /** High halves of 64x64 products (WebAssembly has no 128-bit multiply): kind 0 mulh, 1 mulhsu, 2 mulhu. */
@@ -249,6 +292,11 @@ export function jitAbi(i: u32): u32 {
     case 20: return SLOW_FAULT;
     case 21: return SLOW_STOP;
     case 22: return <u32>CONT;
+    case 23: return JV_JC_GEN;
+    case 24: return MEM_JIT_JC;
+    case 25: return JC_ENTRIES;
+    case 26: return JC_ENTRY_BYTES;
+    case 27: return JV_TLB_X;
   }
   return 0xffff_ffff;
 }

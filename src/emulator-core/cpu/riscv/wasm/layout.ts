@@ -19,9 +19,10 @@
 //   MEM_BLOCK_HASH, MEM_BLOCK_ARENA  the decoded-block cache (blocks.ts), shared by all harts
 //                (keyed by host address, re-checked against a snapshot when memory may have changed)
 //   MEM_CODE_PAGES  a byte per 4 KiB of linear memory: the page holds decoded code (codepages.ts)
-//   MEM_JIT_HASH, MEM_JIT_ARENA  translated code (jit.ts): a direct-mapped hash of entry addresses
-//                keyed by host address, and the arena the translator (src/emulator-core/tcg) fills
-//                with entries, code snapshots, chaining slots and fallback op records
+//   MEM_JIT_HASH, MEM_JIT_JC, MEM_JIT_ARENA  translated code (jit.ts): a direct-mapped hash of
+//                entry addresses keyed by host address, the jump cache keyed by pc (jumpcache.ts),
+//                and the arena the translator (src/emulator-core/tcg) fills with entries, code
+//                snapshots, chaining slots and fallback op records
 //   MEM_ROM      the mask ROM (romSize bytes, at most ROM_MAX)
 //   MEM_DIRTY_PAGES  a BIT per 4 KiB of linear memory: the page was written since the TS side last
 //                cleared the map (dirtypages.ts; only RAM's part is used)
@@ -78,7 +79,13 @@ export const CODE_PAGES_BYTES: u32 = 1 << 20;
 export const JIT_HASH_BITS: u32 = 16;
 export const JIT_HASH: u32 = 1 << JIT_HASH_BITS;
 export const MEM_JIT_HASH: u32 = MEM_CODE_PAGES + CODE_PAGES_BYTES;
-export const MEM_JIT_ARENA: u32 = MEM_JIT_HASH + JIT_HASH * 4;
+// The jump cache (jumpcache.ts): JC_ENTRIES entries of 32 bytes { u64 pc, u32 generation, u32 the
+// fetch TLB table it was valid for, u32 function table index }, indexed by pc.
+export const JC_BITS: u32 = 12;
+export const JC_ENTRIES: u32 = 1 << JC_BITS;
+export const JC_ENTRY_BYTES: u32 = 32;
+export const MEM_JIT_JC: u32 = MEM_JIT_HASH + JIT_HASH * 4;
+export const MEM_JIT_ARENA: u32 = MEM_JIT_JC + JC_ENTRIES * JC_ENTRY_BYTES;
 export const JIT_ARENA_BYTES: u32 = 24 << 20;
 export const MEM_ROM: u32 = MEM_JIT_ARENA + JIT_ARENA_BYTES;
 /**
@@ -100,6 +107,7 @@ export const JV_TLB_R: u32 = 20; // u32 the load TLB table in use (mmu.ts tlbR)
 export const JV_TLB_W: u32 = 24; // u32 the store TLB table in use
 export const JV_TLB_X: u32 = 28; // u32 the fetch TLB table in use
 export const JV_LINK_PC: u32 = 32; // u64 the pc that exit goes to
+export const JV_JC_GEN: u32 = 48; // u32 the jump cache's generation (jumpcache.ts)
 
 /** A tag no access matches: its low 12 bits are all ones, an aligned access's never are. */
 export const TLB_INVALID: u64 = 0xffff_ffff_ffff_ffff;

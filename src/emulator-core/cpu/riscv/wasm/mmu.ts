@@ -25,6 +25,7 @@ import {
 } from './bits';
 import { SLOW_FAULT, memFault, slowEvent } from './globals';
 import { isCodePage, noteWrite } from './codepages';
+import { jumpCacheInvalidate } from './jumpcache';
 import { markDirty } from './dirtypages';
 import { ramHost, romHost } from './phys';
 import { pmpAllows, pmpPerm } from './pmp';
@@ -75,6 +76,7 @@ export function updateTlbBases(): void {
 
 /** Drops every cached translation of the active hart. */
 export function tlbFlushAll(): void {
+  jumpCacheInvalidate();
   memory.fill(MEM_TLB + curHart * TLB_HART_BYTES, 0xff, TLB_HART_BYTES);
   setSt64(ST_TLB_SUPER_LO, <u64>-1);
   setSt64(ST_TLB_SUPER_HI, 0);
@@ -82,6 +84,7 @@ export function tlbFlushAll(): void {
 
 /** Drops the active hart's translated contexts (U, S, S+SUM): satp, SFENCE.VMA, MXR. */
 export function tlbFlushTranslated(): void {
+  jumpCacheInvalidate();
   count(C_FLUSH_ALL);
   memory.fill(tableOf(CTX_U, 0), 0xff, 9 * TLB_TABLE_BYTES);
   setSt64(ST_TLB_SUPER_LO, <u64>-1);
@@ -93,6 +96,7 @@ export function tlbFlushTranslated(): void {
  * is cached as many 4 KiB entries, so a page inside a cached superpage's range flushes everything.
  */
 export function tlbFlushPage(va: u64): void {
+  jumpCacheInvalidate();
   count(C_FLUSH_PAGE);
   if (va >= st64(ST_TLB_SUPER_LO) && va <= st64(ST_TLB_SUPER_HI)) {
     tlbFlushTranslated();
@@ -107,6 +111,7 @@ export function tlbFlushPage(va: u64): void {
 
 /** Every hart's TLB (at init). */
 export function tlbFlushEveryHart(harts: u32): void {
+  jumpCacheInvalidate();
   memory.fill(MEM_TLB, 0xff, harts * TLB_HART_BYTES);
 }
 

@@ -2,7 +2,7 @@
 // WebAssembly through the board's MmioPort (imported functions). Every guest physical address is
 // range-checked here before it becomes a host address.
 import { MEM_RAM, MEM_ROM } from './layout';
-import { irqChanged, memChanged, ramBase, ramSize, requestStop, romBase, romSize } from './globals';
+import { irqChanged, memMayHaveChanged, ramBase, ramSize, requestStop, romBase, romSize } from './globals';
 import { noteWrite } from './codepages';
 import { markDirty } from './dirtypages';
 import { C_MMIO, count } from './counters';
@@ -44,7 +44,7 @@ export function memHost(pa: u64, size: u64): u32 {
 export let physOk: bool = true;
 
 function mmioRead(pa: u64, size: i32): u64 {
-  memChanged();
+  memMayHaveChanged();
   count(C_MMIO);
   if (pa >= MMIO_LIMIT - 8) {
     physOk = false;
@@ -60,7 +60,7 @@ function mmioRead(pa: u64, size: i32): u64 {
 }
 
 function mmioWrite(pa: u64, size: i32, v: u32): void {
-  memChanged();
+  memMayHaveChanged();
   count(C_MMIO);
   if (pa >= MMIO_LIMIT - 8 || !mmioStore(<f64>pa, size, v)) physOk = false;
   if (irqChanged) requestStop();

@@ -7,7 +7,7 @@
 // to its sequential successor (a taken trap, STOP) ends it early.
 import { BLOCK_HEADER, MEM_RVC, MEM_STATE, MEM_STEP, OP_BYTES, ST_PC, ST_X, setSt64, st64 } from './layout';
 import {
-  EXIT_BREAKPOINT, EXIT_BUDGET, EXIT_NONE, STOP, breakpointCount, breakpoints, budgetLeft, exitAt, memChanged, excCause, excTval, exitReason, irqChanged, resumePc, sliceBudget,
+  EXIT_BREAKPOINT, EXIT_BUDGET, EXIT_NONE, STOP, breakpointCount, breakpoints, budgetLeft, exitAt, memMayHaveChanged, excCause, excTval, exitReason, irqChanged, resumePc, sliceBudget,
   slowEvent,
 } from './globals';
 import { fetchHost, fetchPage, fetchSlow } from './mem';
@@ -16,8 +16,8 @@ import { decodeOp, execOp } from './decode.gen';
 import { blockAt, writeOp } from './blocks';
 import { CONT, npcOf, setBlockBase } from './op';
 import { retireSlice } from './csr';
-import { C_STEP, C_STOP, count } from './counters';
-import { JE_MIN_BUDGET, jitFind, jitHeat, jitHotThreshold, jitRun } from './jit';
+import { C_INTERP_INSNS, C_JIT_AFTER_EXIT, C_STEP, C_STOP, count, countN } from './counters';
+import { JE_MIN_BUDGET, jitFind, jitHeat, jitHotThreshold, jitLink, jitRun } from './jit';
 import { JV_LINK, JV_LINK_PC, MEM_JIT_VARS } from './layout';
 
 /** Instructions retired by the last runSlice. */
@@ -64,7 +64,7 @@ function atBreakpoint(pc: u64): bool {
 /** Runs the active hart for at most `budget` instructions; returns the exit reason. */
 export function runSlice(budget: i32): i32 {
   exitReason = EXIT_NONE;
-  memChanged();
+  memMayHaveChanged();
   sliceBudget = budget;
   budgetLeft = budget;
   irqChanged = false;
@@ -77,6 +77,7 @@ export function runSlice(budget: i32): i32 {
   // The chaining slot of the direct exit translated code just returned through (jit.ts jitRun):
   // linked to the translation of its target if the next thing run is that translation.
   let link: u32 = 0;
+  let fromJit = false;
   const first = pendingInterrupt();
   if (first >= 0) pc = takeInterrupt(first, pc);
   bpStartPc = pc;
@@ -129,13 +130,16 @@ export function runSlice(budget: i32): i32 {
       // Translated code first (jit.ts); a direct exit that came back here is chained to it.
       const e = jitFind(host, pc);
       if (e && budgetLeft >= load<i32>(e, JE_MIN_BUDGET)) {
-        if (link && load<u64>(MEM_JIT_VARS + JV_LINK_PC) == pc) store<u32>(link, e);
+        if (link && load<u64>(MEM_JIT_VARS + JV_LINK_PC) == pc) jitLink(link, e);
+        if (fromJit) count(C_JIT_AFTER_EXIT);
         pc = jitRun(e);
+        fromJit = true;
         link = load<u32>(MEM_JIT_VARS + JV_LINK);
         continue;
       }
       link = 0;
     }
+    fromJit = false;
     const block = blockAt(host, pc);
     if (!block) {
       // The instruction crosses into the next page: fetched in two halves.
@@ -151,7 +155,10 @@ export function runSlice(budget: i32): i32 {
       codeLimit = 0;
       continue;
     }
-    if (jitHotThreshold) jitHeat(block, host, pc);
+    if (jitHotThreshold) {
+      jitHeat(block, host, pc);
+      countN(C_INTERP_INSNS, <u64>load<u16>(block, 4));
+    }
     // Run the block's ops (at most the budget left); count them up front, give back the rest if
     // an op leaves early.
     let n = <i32>load<u16>(block, 4);
