@@ -1,7 +1,8 @@
 // QCOW2 as a BlockDriver: one lock around every request's metadata work (QEMU's s->lock), data
 // I/O of whole clusters outside it, the ordered metadata flush on `flush`, lazy refcounts' dirty
 // bit, compressed writes, and what `getInfo` reports.
-import type { BlockDriver, BlockStatus, ImageInfo, WriteZeroesOptions } from '../driver';
+import type { BlockDriver, BlockStatus, ImageInfo, IoRequest, WriteZeroesOptions } from '../driver';
+import { fileRuns } from '../file-runs';
 import { BlockError } from '../errors';
 import { HostFile, type IoFaults } from '../host-file';
 import type { SnapshotInfo } from '../info';
@@ -141,14 +142,19 @@ export class Qcow2Driver implements BlockDriver {
    * The mapping is resolved under the lock; the data clusters are then read without it, so
    * several reads (convert's read-ahead, a guest's queue) run in parallel on the thread pool.
    */
-  async read(offset: number, buf: Uint8Array): Promise<void> {
+  read(offset: number, buf: Uint8Array): Promise<void> {
+    return this.readMany([{ offset, data: buf }]);
+  }
+
+  /** As read() of each range, under one lock; data back to back in the file is read with one preadv. */
+  async readMany(requests: readonly IoRequest[]): Promise<void> {
     const deferred: DeferredRead[] = [];
     await this.guarded(async () => {
-      await readAt(this.layer, offset, buf, deferred);
+      for (const r of requests) await readAt(this.layer, r.offset, r.data, deferred);
       this.ioInFlight++;
     });
     try {
-      await Promise.all(deferred.map((d) => this.image.file.read(d.out, d.host)));
+      await Promise.all(fileRuns(deferred).map((run) => this.image.file.readv(run.bufs, run.host)));
     } finally {
       this.ioDone();
     }
@@ -166,12 +172,20 @@ export class Qcow2Driver implements BlockDriver {
    * the lock. Freed clusters are reused only after the I/O outside the lock drains, and
    * structural changes (snapshots, resize) wait until no write is between its two halves.
    */
-  async write(offset: number, data: Uint8Array): Promise<void> {
+  write(offset: number, data: Uint8Array): Promise<void> {
+    return this.writeMany([{ offset, data }]);
+  }
+
+  /**
+   * As write() of each range in order, with one lock for the allocations and one for the L2
+   * updates; clusters allocated back to back (a convert's output) are written with one pwritev.
+   */
+  async writeMany(requests: readonly IoRequest[]): Promise<void> {
     const deferred: DeferredWrite[] = [];
     await this.guarded(async () => {
       await this.beforeWrite();
       try {
-        await writeAt(this.layer, offset, data, deferred);
+        for (const r of requests) await writeAt(this.layer, r.offset, r.data, deferred);
       } catch (err) {
         for (const d of deferred) abortWrite(this.image, d);
         throw err;
@@ -185,7 +199,7 @@ export class Qcow2Driver implements BlockDriver {
     try {
       let failure: unknown = null;
       try {
-        const results = await Promise.allSettled(deferred.map((d) => this.image.file.write(d.data, d.host)));
+        const results = await Promise.allSettled(fileRuns(deferred).map((run) => this.image.file.writev(run.bufs, run.host)));
         this.image.noteDataWritten();
         failure = results.find((r) => r.status === 'rejected')?.reason ?? null;
       } finally {

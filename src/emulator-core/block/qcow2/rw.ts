@@ -76,7 +76,7 @@ function continuesRun(a: L2Entry, b: L2Entry, n: number, clusterSize: number): b
 
 /** A read of image data left for after the lock is released (see Qcow2Driver.read). */
 export interface DeferredRead {
-  out: Uint8Array;
+  data: Uint8Array;
   host: number;
 }
 
@@ -113,7 +113,7 @@ export async function readAt(layer: Layer, offset: number, buf: Uint8Array, defe
       const out = buf.subarray(pos - offset, runEnd - offset);
       switch (first.kind) {
         case ClusterKind.Normal:
-          if (deferred) deferred.push({ out, host: first.host + (pos % cs) });
+          if (deferred) deferred.push({ data: out, host: first.host + (pos % cs) });
           else await img.file.read(out, first.host + (pos % cs));
           break;
         case ClusterKind.Unallocated:
