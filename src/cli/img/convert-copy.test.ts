@@ -104,6 +104,27 @@ describe('convert copy pipeline', () => {
     }
   });
 
+  it('a raw source with a map of its data: holes are zero extents, never read', async () => {
+    const a = rawFile('m.raw', 7 * MiB, [[MiB, 2 * MiB], [5 * MiB, 4096]], 9);
+    const real = await openImage(a.file, { format: 'raw', readOnly: true });
+    const read: [number, number][] = [];
+    const spy: BlockDriver = Object.create(real, {
+      readMany: { value: (reqs: readonly IoRequest[]) => (reqs.forEach((r) => read.push([r.offset, r.data.length])), real.readMany(reqs)) },
+    });
+    const map = [{ offset: MiB, length: 2 * MiB }, { offset: 5 * MiB, length: 65536 }];
+    const out = path.join(dir, 'mapped.qcow2');
+    await createQcow2(out, { size: a.model.length });
+    const t = await openImage(out);
+    const j = job([spy], t);
+    j.sources[0]!.dataExtents = Promise.resolve(map);
+    await copyImage(j);
+    expect(firstDiff(await readAll(t), a.model)).toBe(-1);
+    for (const [off, len] of read) expect(map.some((m) => off >= m.offset && off + len <= m.offset + m.length), `read ${off}+${len}`).toBe(true);
+    await t.close();
+    await real.close();
+    await expectClean(out);
+  });
+
   it('a read that fails halfway is reported, and nothing is left running', async () => {
     const a = rawFile('f.raw', 12 * MiB, [[0, 12 * MiB]], 7);
     const real = await openImage(a.file, { format: 'raw', readOnly: true });

@@ -15,6 +15,7 @@ import { zeroPrefix } from '../../emulator-core/block/raw';
 import { statusAbove } from './block-status';
 import { CommandError, ioErrorText } from './common';
 import type { Progress } from './progress';
+import type { DataExtent } from './raw-extents';
 import { zeroRuns } from './zero-runs';
 
 /**
@@ -37,6 +38,8 @@ export interface Source {
   drv: BlockDriver;
   /** First byte of this source in the concatenated input. */
   base: number;
+  /** A raw source's data extents (raw-extents.ts), or null when unknown: then all of it is data. */
+  dataExtents?: Promise<DataExtent[] | null>;
 }
 
 export interface CopyJob {
@@ -91,9 +94,16 @@ async function* extents(job: CopyJob): AsyncGenerator<Extent> {
   for (const src of job.sources) {
     const len = src.drv.length();
     if (src.drv.format === 'raw' && !job.topOnly) {
-      // A raw file has no allocation map we can read cheaply: copy it as data and let the sparse
-      // detection find the zeros (qemu-img asks SEEK_DATA, which Node cannot).
-      yield* cut({ kind: 'data', offset: src.base, length: len, src });
+      // A raw file: its holes as zero extents when they could be found (as qemu-img's SEEK_DATA
+      // walk gives them), else all of it as data, and the sparse detection finds the zeros.
+      const map = (await src.dataExtents) ?? [{ offset: 0, length: len }];
+      let at = 0;
+      for (const d of map) {
+        if (d.offset > at) yield { kind: 'zero', offset: src.base + at, length: d.offset - at, src };
+        yield* cut({ kind: 'data', offset: src.base + d.offset, length: d.length, src });
+        at = d.offset + d.length;
+      }
+      if (at < len) yield { kind: 'zero', offset: src.base + at, length: len - at, src };
       continue;
     }
     for (let off = 0; off < len;) {

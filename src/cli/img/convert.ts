@@ -5,6 +5,7 @@ import { checkOptionList, CommandError, cvtnum, ioErrorText, openForCli, runComm
 import { copyImage, type Source } from './convert-copy';
 import { createImage } from './create';
 import { parseCreateOptions } from './create-options';
+import { rawDataExtents } from './raw-extents';
 import { getopt } from './getopt';
 import { Progress } from './progress';
 import { refuseUnsupported } from './unsupported';
@@ -97,12 +98,14 @@ export function convertCommand(argv: string[]): Promise<number> {
     const sources: Source[] = [];
     try {
       let total = 0;
+      const hasBacking = given.has('backing_file');
       for (const name of inputs) {
         const drv = await openForCli(name, { format: fmt, readOnly: true });
-        sources.push({ drv, base: total });
+        // A raw source's holes are looked up now, while the target is created.
+        const dataExtents = drv.format === 'raw' && !hasBacking && !compress ? rawDataExtents(name, drv.length()) : undefined;
+        sources.push({ drv, base: total, dataExtents });
         total += drv.length();
       }
-      const hasBacking = given.has('backing_file');
       if (!noCreate) {
         const optText = [...given.entries()].map(([k, v]) => `${k}=${v.replace(/,/g, ',,')}`).join(',');
         try {
