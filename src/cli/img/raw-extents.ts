@@ -8,7 +8,6 @@
 // Everything about it is optional: a file with no holes (st_blocks covers st_size) is not
 // mapped; no Perl, another OS, an error or an answer that does not parse or is not ordered and
 // inside the file means null, and the caller reads the whole file as before.
-import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 
 /** Linux's lseek whence values (macOS has them the other way round, hence Linux only). */
@@ -46,6 +45,8 @@ export async function rawDataExtents(path: string, size: number): Promise<DataEx
   } catch {
     return null;
   }
+  // Loaded here, not at start-up: child_process pulls in net and streams (~5 ms).
+  const { spawn } = await import('node:child_process');
   const text = await new Promise<string | null>((resolve) => {
     // No environment: PERL5OPT, PERL5LIB and the like must not change what runs.
     const child = spawn('perl', ['-e', SCRIPT, path], { env: {}, stdio: ['ignore', 'pipe', 'ignore'] });
