@@ -3,6 +3,7 @@
 // bit, compressed writes, and what `getInfo` reports.
 import type { BlockDriver, BlockStatus, ImageInfo, IoRequest, WriteZeroesOptions } from '../driver';
 import { fileRuns } from '../file-runs';
+import { Scatter } from '../scatter';
 import { BlockError } from '../errors';
 import { HostFile, type IoFaults } from '../host-file';
 import type { SnapshotInfo } from '../info';
@@ -146,11 +147,23 @@ export class Qcow2Driver implements BlockDriver {
     return this.readMany([{ offset, data: buf }]);
   }
 
-  /** As read() of each range, under one lock; data back to back in the file is read with one preadv. */
+  /**
+   * As read() of each range, under one lock: ranges that follow each other on the disk are
+   * mapped as one (a scatter list), and data back to back in the file is read with one preadv.
+   */
   async readMany(requests: readonly IoRequest[]): Promise<void> {
     const deferred: DeferredRead[] = [];
     await this.guarded(async () => {
-      for (const r of requests) await readAt(this.layer, r.offset, r.data, deferred);
+      for (let i = 0; i < requests.length;) {
+        const first = requests[i]!;
+        const parts = [first.data];
+        let end = first.offset + first.data.length;
+        for (i++; i < requests.length && requests[i]!.offset === end; i++) {
+          parts.push(requests[i]!.data);
+          end += requests[i]!.data.length;
+        }
+        await readAt(this.layer, first.offset, parts.length === 1 ? parts[0]! : new Scatter(parts), deferred);
+      }
       this.ioInFlight++;
     });
     try {
