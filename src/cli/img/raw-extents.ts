@@ -9,6 +9,7 @@
 // mapped; no Perl, another OS, an error or an answer that does not parse or is not ordered and
 // inside the file means null, and the caller reads the whole file as before.
 import { stat } from 'node:fs/promises';
+import { resolve as absolutePath } from 'node:path';
 
 /** Linux's lseek whence values (macOS has them the other way round, hence Linux only). */
 const SEEK_DATA = 3;
@@ -49,7 +50,8 @@ export async function rawDataExtents(path: string, size: number): Promise<DataEx
   const { spawn } = await import('node:child_process');
   const text = await new Promise<string | null>((resolve) => {
     // No environment: PERL5OPT, PERL5LIB and the like must not change what runs.
-    const child = spawn('perl', ['-e', SCRIPT, path], { env: {}, stdio: ['ignore', 'pipe', 'ignore'] });
+    // An absolute name after `--`: nothing in it can read as a Perl option.
+    const child = spawn('perl', ['-e', SCRIPT, '--', absolutePath(path)], { env: {}, stdio: ['ignore', 'pipe', 'ignore'] });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => chunks.push(d));
     child.on('error', () => resolve(null));
