@@ -104,6 +104,24 @@ describe('convert copy pipeline', () => {
     }
   });
 
+  it('-c with two sources whose edge falls inside a cluster, ending inside a sector', async () => {
+    // 3 MiB + 512 and 1 MiB - 300: the end is not even a whole sector (the target rounds up).
+    const a = rawFile('ca.raw', 3 * MiB + 512, [[0, 3 * MiB + 512]], 11);
+    const b = rawFile('cb.raw', MiB - 300, [[0, 4096], [MiB - 400, 100]], 12);
+    const want = new Uint8Array(Math.ceil((a.model.length + b.model.length) / 512) * 512);
+    want.set(a.model);
+    want.set(b.model, a.model.length);
+    const out = path.join(dir, 'cat-c.qcow2');
+    await createQcow2(out, { size: want.length });
+    const t = await openImage(out);
+    const srcs = [await openImage(a.file, { format: 'raw', readOnly: true }), await openImage(b.file, { format: 'raw', readOnly: true })];
+    await copyImage(job(srcs, t, { compress: true }));
+    expect(firstDiff(await readAll(t), want)).toBe(-1);
+    await t.close();
+    for (const s of srcs) await s.close();
+    await expectClean(out);
+  });
+
   it('a raw source with a map of its data: holes are zero extents, never read', async () => {
     const a = rawFile('m.raw', 7 * MiB, [[MiB, 2 * MiB], [5 * MiB, 4096]], 9);
     const real = await openImage(a.file, { format: 'raw', readOnly: true });

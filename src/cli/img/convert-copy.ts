@@ -80,7 +80,7 @@ type Op =
   | { kind: 'done'; length: number } // nothing to write (skipped, or zeros on a zero target)
   | { kind: 'release' }; // the unit's slot may be reused
 
-/** The input's extents in order; data extents cut at multiples of UNIT in the output. */
+/** The input's extents in order. */
 async function* extents(job: CopyJob): AsyncGenerator<Extent> {
   if (job.compress) {
     // Compressed output is written cluster by cluster: whole UNIT windows of the concatenated
@@ -100,7 +100,7 @@ async function* extents(job: CopyJob): AsyncGenerator<Extent> {
       let at = 0;
       for (const d of map) {
         if (d.offset > at) yield { kind: 'zero', offset: src.base + at, length: d.offset - at, src };
-        yield* cut({ kind: 'data', offset: src.base + d.offset, length: d.length, src });
+        yield { kind: 'data', offset: src.base + d.offset, length: d.length, src };
         at = d.offset + d.length;
       }
       if (at < len) yield { kind: 'zero', offset: src.base + at, length: len - at, src };
@@ -122,36 +122,32 @@ async function* extents(job: CopyJob): AsyncGenerator<Extent> {
       } catch (err) {
         throw new CommandError(`error while reading block status at offset ${src.base + off}: ${ioErrorText(err)}`);
       }
-      yield* cut({ kind, offset: src.base + off, length: n, src });
+      yield { kind, offset: src.base + off, length: n, src };
       off += n;
     }
   }
 }
 
-/** A data extent in pieces that do not cross a multiple of UNIT (so each fits a slot). */
-function* cut(e: Extent): Generator<Extent> {
-  if (e.kind !== 'data') {
-    yield e;
-    return;
-  }
-  for (let p = e.offset; p < e.offset + e.length;) {
-    const end = Math.min(e.offset + e.length, (Math.floor(p / UNIT) + 1) * UNIT);
-    yield { ...e, offset: p, length: end - p };
-    p = end;
-  }
-}
-
-/** Extents gathered into units of at most UNIT bytes of data. */
+/**
+ * Extents gathered into units of at most UNIT bytes of data: a data extent fills what is left of
+ * the current unit and goes on in the next (an extent of 2 MiB is one read, wherever it starts).
+ */
 async function* units(job: CopyJob): AsyncGenerator<Unit> {
   let unit: Unit = { items: [], bytes: 0 };
   for await (const e of extents(job)) {
-    const bytes = e.kind === 'data' ? e.length : 0;
-    if (unit.items.length && (unit.bytes + bytes > UNIT || unit.items.length >= MAX_PIECES)) {
-      yield unit;
-      unit = { items: [], bytes: 0 };
-    }
-    unit.items.push(e);
-    unit.bytes += bytes;
+    let offset = e.offset;
+    let left = e.kind === 'data' ? e.length : 0;
+    do {
+      if (unit.items.length >= MAX_PIECES || (left > 0 && unit.bytes === UNIT)) {
+        yield unit;
+        unit = { items: [], bytes: 0 };
+      }
+      const n = Math.min(left, UNIT - unit.bytes);
+      unit.items.push(e.kind === 'data' ? { ...e, offset, length: n } : e);
+      unit.bytes += n;
+      offset += n;
+      left -= n;
+    } while (left > 0);
   }
   if (unit.items.length) yield unit;
 }
@@ -274,13 +270,16 @@ class CopyPipeline {
   /** Reads the unit's data into its slot and turns the unit into writer ops. */
   private async readUnit(unit: Unit, slotIndex: number): Promise<Op[]> {
     let slot: Uint8Array | undefined;
-    const reqs: { src: Source; req: IoRequest }[] = [];
+    const views: Uint8Array[] = [];
     if (unit.bytes > 0) {
       slot = this.slab.subarray(slotIndex * UNIT, slotIndex * UNIT + unit.bytes);
+      const reqs: { src: Source; req: IoRequest }[] = [];
       let p = 0;
       for (const e of unit.items) {
         if (e.kind !== 'data') continue;
-        reqs.push({ src: e.src, req: { offset: e.offset - e.src.base, data: slot.subarray(p, p + e.length) } });
+        const view = slot.subarray(p, p + e.length);
+        views.push(view);
+        inputRanges(this.job, e.offset, view, reqs);
         p += e.length;
       }
       try {
@@ -292,7 +291,7 @@ class CopyPipeline {
     const ops: Op[] = [];
     let i = 0;
     for (const e of unit.items) {
-      if (e.kind === 'data') this.dataOps(e.offset, reqs[i++]!.req.data, ops);
+      if (e.kind === 'data') this.dataOps(e.offset, views[i++]!, ops);
       else if (e.kind === 'zero' && !this.job.zeroInit) ops.push({ kind: 'zero', offset: e.offset, length: e.length });
       else ops.push({ kind: 'done', length: e.length });
     }
@@ -378,9 +377,20 @@ class CopyPipeline {
       // Compressed: cluster by cluster, in order (packed byte-wise after each other).
       for (const { offset, data } of requests) {
         for (let p = 0; p < data.length; p += this.clusterSize) {
-          const slice = data.subarray(p, Math.min(data.length, p + this.clusterSize));
-          if (zeroPrefix(slice) !== slice.length) await t.writeCompressed(offset + p, slice);
-          else if (!job.zeroInit) await t.writeZeroes(offset + p, slice.length, { mayUnmap: true });
+          let slice = data.subarray(p, Math.min(data.length, p + this.clusterSize));
+          if (zeroPrefix(slice) === slice.length) {
+            if (!job.zeroInit) await t.writeZeroes(offset + p, slice.length, { mayUnmap: true });
+            continue;
+          }
+          // The input's last bytes may end short of the target's last cluster (a qcow2 size is
+          // whole sectors): the cluster is compressed with zeros after them, as qemu-img does.
+          const whole = Math.min(this.clusterSize, t.length() - (offset + p));
+          if (slice.length < whole) {
+            const padded = new Uint8Array(whole);
+            padded.set(slice);
+            slice = padded;
+          }
+          await t.writeCompressed(offset + p, slice);
         }
       }
     } catch (err) {
@@ -393,6 +403,21 @@ class CopyPipeline {
     this.done += bytes;
     const job = this.job;
     job.progress?.update(job.total ? (this.done * 100) / job.total : 100);
+  }
+}
+
+/**
+ * The reads that fill `buf` with the concatenated input from `offset` on: one per source it
+ * covers (only a compressed convert's windows cross from one source into the next).
+ */
+function inputRanges(job: CopyJob, offset: number, buf: Uint8Array, out: { src: Source; req: IoRequest }[]): void {
+  for (let p = 0; p < buf.length;) {
+    const src = sourceAt(job, offset + p);
+    const within = offset + p - src.base;
+    const n = Math.min(buf.length - p, src.drv.length() - within);
+    if (n <= 0) throw new RangeError(`convert: no input at byte ${offset + p}`);
+    out.push({ src, req: { offset: within, data: buf.subarray(p, p + n) } });
+    p += n;
   }
 }
 
