@@ -6,8 +6,8 @@
 // Prints throughputs (of the virtual size) and ratios (viv speed / qemu-img speed; the target
 // is >= 0.8), also without each tool's process start-up.
 // Options: --size MiB (default 1024)  --repeat N  --dir PATH (scratch space, default the OS tmp)
-//          --viv PATH (the viv entry script to time, default bin/viv.mjs: another build can be
-//          compared without touching the shared out/)
+//          --viv PATH (the viv entry script to time, default bin/viv.cjs, the `viv` command of
+//          package.json: another build can be compared without touching the shared out/)
 //          --no-extra-ca-certs (run both tools without NODE_EXTRA_CA_CERTS: when it is set, every
 //          node process loads those certificates at start-up, ~40 ms of CPU measured on the
 //          project's machines, which qemu-img does not pay; the default keeps the environment)
@@ -25,7 +25,7 @@ const arg = (name, dflt) => {
 const sizeMiB = Number(arg('size', '1024'));
 const repeat = Number(arg('repeat', '5'));
 const dir = mkdtempSync(path.join(arg('dir', tmpdir()), 'viv-bench-img-'));
-const viv = [process.execPath, path.resolve(arg('viv', path.join(repo, 'bin/viv.mjs'))), 'img'];
+const viv = [process.execPath, path.resolve(arg('viv', path.join(repo, 'bin/viv.cjs'))), 'img'];
 
 const env = { ...process.env };
 if (process.argv.includes('--no-extra-ca-certs')) delete env.NODE_EXTRA_CA_CERTS;

@@ -1,11 +1,5 @@
 #!/usr/bin/env node
-// The `viv` command: run, img, user, serve. The code lives in out/cli (built by `npm run build`,
-// which `npm ci` runs through the prepare script).
-import { existsSync } from 'node:fs';
+// The `viv` command for callers that name this file: the launcher is bin/viv.cjs (see there).
+import viv from './viv.cjs';
 
-const entry = new URL('../out/cli/viv.mjs', import.meta.url);
-if (!existsSync(entry)) {
-  console.error('viv: not built yet; run `npm run build` in the Vivarium folder');
-  process.exit(1);
-}
-await import(entry.href);
+viv.run();

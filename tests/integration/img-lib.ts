@@ -8,7 +8,7 @@ import path from 'node:path';
 
 export const root = path.resolve(import.meta.dirname, '../..');
 export const fixtures = path.join(root, 'tests/fixtures/img');
-export const vivBin = path.join(root, 'bin/viv.mjs');
+export const vivBin = path.join(root, 'bin/viv.cjs');
 
 let built = false;
 /** Bundles the CLI (esbuild, about a second) so the tests run the code under test. */

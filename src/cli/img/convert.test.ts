@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { zeroRuns } from './convert';
+import { zeroRuns } from './zero-runs';
 
 describe('convert sparse detection (zeroRuns)', () => {
   it('merges blocks into runs on a grid aligned to the output offset', () => {

@@ -61,6 +61,8 @@ export interface CreateRequest {
   size?: number;
   quiet: boolean;
   unsafe: boolean;
+  /** The new image is a convert target with -t unsafe: created without fdatasync (see Qcow2CreateOptions). */
+  noSync?: boolean;
 }
 
 /** bdrv_img_create: option checks, the backing file opened for its size, the "Formatting" line, create. */
@@ -113,7 +115,7 @@ export async function createImage(req: CreateRequest): Promise<void> {
   if (!req.quiet) out(`Formatting '${filename}', fmt=${fmt} ${formatOptionsLine(fmt, given, size)}\n`);
   if (fmt === 'qcow2') {
     // qcow2 sizes are whole sectors (QEMU rounds up after printing the requested size).
-    const o = qcow2Options(given, Math.ceil(size / 512) * 512);
+    const o = { ...qcow2Options(given, Math.ceil(size / 512) * 512), unsafe: req.noSync };
     if (o.backingFormat && !o.backingFile) throw new CommandError('Backing format cannot be used without backing file');
     try {
       await createQcow2(filename, o);

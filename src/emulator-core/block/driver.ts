@@ -43,6 +43,12 @@ export interface ImageInfo {
   formatSpecific?: Qcow2FormatInfo;
 }
 
+/** One range of a multi-range request: the guest bytes at `offset` and the buffer that holds them. */
+export interface IoRequest {
+  offset: number;
+  data: Uint8Array;
+}
+
 export interface BlockDriver {
   readonly format: ImageFormat;
   /** The file name as given when opened (qemu-img prints it unchanged). */
@@ -54,6 +60,18 @@ export interface BlockDriver {
   length(): number;
   read(offset: number, buf: Uint8Array): Promise<void>;
   write(offset: number, data: Uint8Array): Promise<void>;
+  /**
+   * Reads several guest ranges as one request (the buffers must not overlap): what read() of
+   * each does, but data that lies back to back in the image file arrives in one vectored system
+   * call (convert's read-ahead, a virtio-blk scatter list).
+   */
+  readMany(requests: readonly IoRequest[]): Promise<void>;
+  /**
+   * Writes several guest ranges (not overlapping) as one request: what write() of each, issued in
+   * this order, does (a QCOW2 image allocates clusters in that order), but data that lands back to
+   * back in the image file leaves in one vectored system call (convert's output).
+   */
+  writeMany(requests: readonly IoRequest[]): Promise<void>;
   writeZeroes(offset: number, length: number, options?: WriteZeroesOptions): Promise<void>;
   /** Tells the image the range is no longer needed (reads may then return anything, as for a
    * discarded range of a real disk; our drivers read it as zeros or as the backing file's data). */

@@ -1,5 +1,5 @@
 // The block engine's public surface: what virtio-blk, `viv img` and the app's image store use.
-export type { BlockDriver, BlockStatus, ImageFormat, ImageInfo, WriteZeroesOptions } from './driver';
+export type { BlockDriver, BlockStatus, ImageFormat, ImageInfo, IoRequest, WriteZeroesOptions } from './driver';
 export type { SnapshotInfo, Qcow2FormatInfo } from './info';
 export { BlockError, type BlockErrorCode } from './errors';
 export type { IoFaults } from './host-file';

@@ -1,6 +1,7 @@
 // The raw format: the image file is the disk, byte for byte (QEMU's raw-format over file-posix).
-import type { BlockDriver, BlockStatus, ImageInfo, WriteZeroesOptions } from './driver';
+import type { BlockDriver, BlockStatus, ImageInfo, IoRequest, WriteZeroesOptions } from './driver';
 import { BlockError } from './errors';
+import { fileRuns } from './file-runs';
 import { HostFile, type IoFaults } from './host-file';
 
 export interface RawOpenOptions {
@@ -61,6 +62,25 @@ export class RawDriver implements BlockDriver {
     this.check(offset, data.length);
     await this.file.write(data, offset);
     this.dataDirty = true;
+  }
+
+  async readMany(requests: readonly IoRequest[]): Promise<void> {
+    for (const r of requests) this.check(r.offset, r.data.length);
+    await Promise.all(fileRuns(requests.map((r) => ({ host: r.offset, data: r.data }))).map((run) => this.file.readv(run.bufs, run.host)));
+  }
+
+  /**
+   * Runs contiguous in the file go out as one pwritev each, one after the other: writes to one
+   * file take its inode lock in turn, and a second one in flight only spins on that lock.
+   */
+  async writeMany(requests: readonly IoRequest[]): Promise<void> {
+    if (this.readOnly) throw new BlockError('EROFS', 'Image opened read-only');
+    for (const r of requests) this.check(r.offset, r.data.length);
+    try {
+      for (const run of fileRuns(requests.map((r) => ({ host: r.offset, data: r.data })))) await this.file.writev(run.bufs, run.host);
+    } finally {
+      this.dataDirty = true;
+    }
   }
 
   async writeZeroes(offset: number, length: number, _options?: WriteZeroesOptions): Promise<void> {

@@ -115,6 +115,12 @@ export class RunLoop {
       for (;;) {
         const started = performance.now();
         const n = this.round();
+        if (m.hostTurnPending) {
+          // A device started host I/O during the round: its first steps are promise jobs, which
+          // run here, so the I/O is under way while the harts go on.
+          m.hostTurnPending = false;
+          await undefined;
+        }
         executed += n;
         this.stats.instructions += n;
         this.stats.slices++;
@@ -140,18 +146,32 @@ export class RunLoop {
     }
   }
 
-  /** One round over the harts; returns the instructions executed. */
+  /**
+   * One round over the harts; returns the instructions executed. A round cut short by a device's
+   * host turn (VirtMachine.hostTurn) goes on from the next hart, so no hart is starved by another
+   * that keeps starting I/O.
+   */
   private round(): number {
     const m = this.m;
+    const harts = m.config.harts;
     let total = 0;
-    for (let h = 0; h < m.config.harts; h++) {
+    for (let i = 0; i < harts; i++) {
+      const h = (this.firstHart + i) % harts;
       this.updateTime();
       if (!this.runnable(h)) continue;
       total += this.runHart(h, this.budget(h));
       if (m.pendingExit || m.pendingReset || this.stopRequest) break;
+      if (m.hostTurnPending && i < harts - 1) {
+        this.firstHart = (h + 1) % harts;
+        return total;
+      }
     }
+    this.firstHart = 0;
     return total;
   }
+
+  /** Where the next round starts (0 unless the last one was cut short for a host turn). */
+  private firstHart = 0;
 
   private runnable(h: number): boolean {
     const { cpu, sbi } = this.m;

@@ -82,6 +82,19 @@ export class VirtMachine {
   onIo: () => void = () => {};
   /** The hart inside cpu.run() now (set by the run loop), or undefined between runs. */
   runningHart: number | undefined;
+  /** A device started host work from a guest access (hostTurn); the run loop lets it run. */
+  hostTurnPending = false;
+
+  /**
+   * A device started asynchronous host work during a guest access (a virtio-blk request: its
+   * first steps are promise jobs, which only run when the run loop awaits): the running hart
+   * stops after this instruction and the run loop lets the host start the work before any hart
+   * runs on, instead of after the rest of the slice (up to SLICE_MS of guest time).
+   */
+  hostTurn(): void {
+    this.hostTurnPending = true;
+    if (this.runningHart !== undefined) this.cpu.requestExit();
+  }
 
   private outBuf = new Uint8Array(4096);
   private outLen = 0;
@@ -136,7 +149,7 @@ export class VirtMachine {
     for (let i = 0; i < VIRTIO_COUNT; i++) {
       const base = VirtMemmap.virtio.base + i * VirtMemmap.virtio.size;
       const device = devices[VIRTIO_COUNT - 1 - i];
-      const slot = new VirtioMmio(`virtio-mmio@${base.toString(16)}`, this.mem, this.plic.line(VirtIrq.virtio + i), device);
+      const slot = new VirtioMmio(`virtio-mmio@${base.toString(16)}`, this.mem, this.plic.line(VirtIrq.virtio + i), device, () => this.hostTurn());
       this.virtio.push(slot);
       map(base, slot);
     }

@@ -1,7 +1,9 @@
 // QCOW2 as a BlockDriver: one lock around every request's metadata work (QEMU's s->lock), data
 // I/O of whole clusters outside it, the ordered metadata flush on `flush`, lazy refcounts' dirty
 // bit, compressed writes, and what `getInfo` reports.
-import type { BlockDriver, BlockStatus, ImageInfo, WriteZeroesOptions } from '../driver';
+import type { BlockDriver, BlockStatus, ImageInfo, IoRequest, WriteZeroesOptions } from '../driver';
+import { fileRuns } from '../file-runs';
+import { Scatter } from '../scatter';
 import { BlockError } from '../errors';
 import { HostFile, type IoFaults } from '../host-file';
 import type { SnapshotInfo } from '../info';
@@ -141,14 +143,31 @@ export class Qcow2Driver implements BlockDriver {
    * The mapping is resolved under the lock; the data clusters are then read without it, so
    * several reads (convert's read-ahead, a guest's queue) run in parallel on the thread pool.
    */
-  async read(offset: number, buf: Uint8Array): Promise<void> {
+  read(offset: number, buf: Uint8Array): Promise<void> {
+    return this.readMany([{ offset, data: buf }]);
+  }
+
+  /**
+   * As read() of each range, under one lock: ranges that follow each other on the disk are
+   * mapped as one (a scatter list), and data back to back in the file is read with one preadv.
+   */
+  async readMany(requests: readonly IoRequest[]): Promise<void> {
     const deferred: DeferredRead[] = [];
     await this.guarded(async () => {
-      await readAt(this.layer, offset, buf, deferred);
+      for (let i = 0; i < requests.length;) {
+        const first = requests[i]!;
+        const parts = [first.data];
+        let end = first.offset + first.data.length;
+        for (i++; i < requests.length && requests[i]!.offset === end; i++) {
+          parts.push(requests[i]!.data);
+          end += requests[i]!.data.length;
+        }
+        await readAt(this.layer, first.offset, parts.length === 1 ? parts[0]! : new Scatter(parts), deferred);
+      }
       this.ioInFlight++;
     });
     try {
-      await Promise.all(deferred.map((d) => this.image.file.read(d.out, d.host)));
+      await Promise.all(fileRuns(deferred).map((run) => this.image.file.readv(run.bufs, run.host)));
     } finally {
       this.ioDone();
     }
@@ -166,12 +185,20 @@ export class Qcow2Driver implements BlockDriver {
    * the lock. Freed clusters are reused only after the I/O outside the lock drains, and
    * structural changes (snapshots, resize) wait until no write is between its two halves.
    */
-  async write(offset: number, data: Uint8Array): Promise<void> {
+  write(offset: number, data: Uint8Array): Promise<void> {
+    return this.writeMany([{ offset, data }]);
+  }
+
+  /**
+   * As write() of each range in order, with one lock for the allocations and one for the L2
+   * updates; clusters allocated back to back (a convert's output) are written with one pwritev.
+   */
+  async writeMany(requests: readonly IoRequest[]): Promise<void> {
     const deferred: DeferredWrite[] = [];
     await this.guarded(async () => {
       await this.beforeWrite();
       try {
-        await writeAt(this.layer, offset, data, deferred);
+        for (const r of requests) await writeAt(this.layer, r.offset, r.data, deferred);
       } catch (err) {
         for (const d of deferred) abortWrite(this.image, d);
         throw err;
@@ -185,7 +212,7 @@ export class Qcow2Driver implements BlockDriver {
     try {
       let failure: unknown = null;
       try {
-        const results = await Promise.allSettled(deferred.map((d) => this.image.file.write(d.data, d.host)));
+        const results = await Promise.allSettled(fileRuns(deferred).map((run) => this.image.file.writev(run.bufs, run.host)));
         this.image.noteDataWritten();
         failure = results.find((r) => r.status === 'rejected')?.reason ?? null;
       } finally {

@@ -34,6 +34,25 @@ export function loOf(buf: Uint8Array, at: number): number {
   return ((buf[at + 4]! << 24) | (buf[at + 5]! << 16) | (buf[at + 6]! << 8) | buf[at + 7]!) >>> 0;
 }
 
+/** Zero bytes to compare table chunks against (natively: a table is mostly empty entries). */
+const ZERO_CHUNK = new Uint8Array(4096);
+
+/**
+ * Indices of the non-zero 8-byte entries of a table, in order. An image's tables are mostly
+ * empty (a fresh refcount table: 8192 entries, one in use), and skipping empty 4 KiB chunks with
+ * one native comparison each keeps opening an image for writing off `viv img`'s start-up time.
+ */
+export function nonZeroEntries(table: Uint8Array): number[] {
+  const out: number[] = [];
+  const buf = Buffer.from(table.buffer, table.byteOffset, table.byteLength);
+  for (let at = 0; at < buf.length; at += ZERO_CHUNK.length) {
+    const end = Math.min(buf.length, at + ZERO_CHUNK.length);
+    if (buf.compare(ZERO_CHUNK, 0, end - at, at, end) === 0) continue;
+    for (let e = at; e + 8 <= end; e += 8) if (hiOf(buf, e) !== 0 || loOf(buf, e) !== 0) out.push(e / 8);
+  }
+  return out;
+}
+
 export function put64(buf: Uint8Array, at: number, hi: number, lo: number): void {
   buf[at] = hi >>> 24;
   buf[at + 1] = (hi >>> 16) & 0xff;

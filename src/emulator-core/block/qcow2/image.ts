@@ -16,7 +16,7 @@ import { BlockError, corruptionError } from '../errors';
 import type { HostFile } from '../host-file';
 import { MAX_L1_BYTES, MAX_REFTABLE_BYTES, INCOMPAT_CORRUPT, INCOMPAT_DIRTY, COMPAT_LAZY_REFCOUNTS } from './constants';
 import {
-  entryOffset, getRefcount, hiOf, L1E_COPIED_HI, loOf, makeEntry, maxRefcount, put64, setRefcount,
+  entryOffset, nonZeroEntries, getRefcount, hiOf, L1E_COPIED_HI, loOf, makeEntry, maxRefcount, put64, setRefcount,
   compressedGeometry, type CompressedGeometry,
 } from './entries';
 import { parseHeader, serializeHeader, validateHeaderTables, type Qcow2Header, HEADER_PROBE_BYTES, peekClusterBits } from './header';
@@ -392,11 +392,11 @@ export class Qcow2Image {
     range(h.refcountTableOffset, h.refcountTableClusters * cs);
     range(h.snapshotsOffset, this.snapshotTableSize);
     for (const sn of this.snapshots) range(sn.l1TableOffset, sn.l1Size * 8);
-    for (let i = 0; i < this.l1Size; i++) {
+    for (const i of nonZeroEntries(this.l1)) {
       const off = this.l1Offset(i);
-      if (off) set.add(Math.floor(off / cs));
+      if (off && i < this.l1Size) set.add(Math.floor(off / cs));
     }
-    for (let i = 0; i < this.reftableEntries; i++) {
+    for (const i of nonZeroEntries(this.reftable)) {
       const off = this.reftableOffset(i);
       if (off) set.add(Math.floor(off / cs));
     }

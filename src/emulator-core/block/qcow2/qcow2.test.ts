@@ -301,3 +301,18 @@ describe('the dirty flag and lazy refcounts', () => {
     await checkClean(file);
   });
 });
+
+describe('create', () => {
+  it('syncs four times, as QEMU does; unsafe (a convert target with -t unsafe) never, same image', async () => {
+    for (const [unsafe, syncs] of [[false, 4], [true, 0]] as const) {
+      const file = path.join(dir, `create-${unsafe}.qcow2`);
+      let n = 0;
+      await createQcow2(file, { size: 3 * 2 ** 30, unsafe, faults: { beforeSync: () => void n++ } });
+      expect(n, `unsafe ${unsafe}`).toBe(syncs);
+      await checkClean(file);
+      const d = (await openImage(file, { readOnly: true })) as Qcow2Driver;
+      expect(d.length()).toBe(3 * 2 ** 30);
+      await d.close();
+    }
+  });
+});

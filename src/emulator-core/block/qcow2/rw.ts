@@ -2,8 +2,9 @@
 // reads follow the L2 entries (data, zeros, compressed, or the backing file); writes go in place
 // to clusters the active L1 owns alone and to freshly allocated clusters otherwise, copying the
 // untouched part of the cluster (copy-on-write) from where its old content was.
-import type { BlockDriver, BlockStatus, WriteZeroesOptions } from '../driver';
+import type { BlockDriver, BlockStatus, IoRequest, WriteZeroesOptions } from '../driver';
 import { BlockError } from '../errors';
+import { Scatter } from '../scatter';
 import { decompressCluster } from './compress';
 import { ClusterKind, compressedExtent, makeEntry, put64, L2E_COPIED_HI, L2E_ZERO_LO } from './entries';
 import type { Qcow2Image } from './image';
@@ -36,15 +37,21 @@ function checkRange(img: Qcow2Image, offset: number, length: number): void {
 
 /** Reads from the backing file, as zeros past its end (or when there is none). */
 async function readBacking(layer: Layer, pos: number, out: Uint8Array): Promise<void> {
+  await readBackingInto(layer, pos, [out]);
+}
+
+/** readBacking into consecutive buffers (a scatter list) from `pos` on. */
+async function readBackingInto(layer: Layer, pos: number, outs: Uint8Array[]): Promise<void> {
   const b = layer.backing;
-  if (!b) {
-    out.fill(0);
-    return;
+  const bl = b ? b.length() : 0;
+  const reqs: IoRequest[] = [];
+  for (const out of outs) {
+    const n = Math.max(0, Math.min(out.length, bl - pos));
+    if (n > 0) reqs.push({ offset: pos, data: out.subarray(0, n) });
+    if (n < out.length) out.fill(0, n);
+    pos += out.length;
   }
-  const bl = b.length();
-  const n = Math.max(0, Math.min(out.length, bl - pos));
-  if (n > 0) await b.read(pos, out.subarray(0, n));
-  if (n < out.length) out.fill(0, n);
+  if (reqs.length) await b!.readMany(reqs);
 }
 
 async function compressedCluster(layer: Layer, e: L2Entry): Promise<Uint8Array> {
@@ -76,19 +83,21 @@ function continuesRun(a: L2Entry, b: L2Entry, n: number, clusterSize: number): b
 
 /** A read of image data left for after the lock is released (see Qcow2Driver.read). */
 export interface DeferredRead {
-  out: Uint8Array;
+  data: Uint8Array;
   host: number;
 }
 
 /**
- * Reads guest data. With `deferred`, reads of data clusters are only planned (pushed there) so
- * the caller can do them without holding the image lock, as QEMU drops s->lock around data I/O.
+ * Reads guest data into `buf` (one buffer, or a scatter list of several holding the range in
+ * order). With `deferred`, reads of data clusters are only planned (pushed there) so the caller
+ * can do them without holding the image lock, as QEMU drops s->lock around data I/O.
  */
-export async function readAt(layer: Layer, offset: number, buf: Uint8Array, deferred?: DeferredRead[]): Promise<void> {
+export async function readAt(layer: Layer, offset: number, buf: Uint8Array | Scatter, deferred?: DeferredRead[]): Promise<void> {
   const img = layer.img;
-  checkRange(img, offset, buf.length);
+  const vec = buf instanceof Scatter ? buf : new Scatter([buf]);
+  checkRange(img, offset, vec.length);
   const cs = img.clusterSize;
-  const end = offset + buf.length;
+  const end = offset + vec.length;
   let pos = offset;
   while (pos < end) {
     const g = Math.floor(pos / cs);
@@ -96,7 +105,7 @@ export async function readAt(layer: Layer, offset: number, buf: Uint8Array, defe
     const tableEnd = Math.min(end, (l1i + 1) * img.l2Entries * cs);
     const t = await l2ForRead(img, l1i);
     if (!t) {
-      await readBacking(layer, pos, buf.subarray(pos - offset, tableEnd - offset));
+      await readBackingInto(layer, pos, vec.slices(pos - offset, tableEnd - offset));
       pos = tableEnd;
       continue;
     }
@@ -110,22 +119,32 @@ export async function readAt(layer: Layer, offset: number, buf: Uint8Array, defe
         n++;
       }
       const runEnd = Math.min(tableEnd, (Math.floor(pos / cs) + n) * cs);
-      const out = buf.subarray(pos - offset, runEnd - offset);
+      const outs = vec.slices(pos - offset, runEnd - offset);
       switch (first.kind) {
-        case ClusterKind.Normal:
-          if (deferred) deferred.push({ out, host: first.host + (pos % cs) });
-          else await img.file.read(out, first.host + (pos % cs));
+        case ClusterKind.Normal: {
+          // Consecutive pieces of the file: the caller's fileRuns merges them into one preadv.
+          let host = first.host + (pos % cs);
+          for (const out of outs) {
+            if (deferred) deferred.push({ data: out, host });
+            else await img.file.read(out, host);
+            host += out.length;
+          }
           break;
+        }
         case ClusterKind.Unallocated:
-          await readBacking(layer, pos, out);
+          await readBackingInto(layer, pos, outs);
           break;
         case ClusterKind.ZeroPlain:
         case ClusterKind.ZeroAlloc:
-          out.fill(0);
+          for (const out of outs) out.fill(0);
           break;
         case ClusterKind.Compressed: {
           const data = await compressedCluster(layer, first);
-          out.set(data.subarray(pos % cs, (pos % cs) + out.length));
+          let at = pos % cs;
+          for (const out of outs) {
+            out.set(data.subarray(at, at + out.length));
+            at += out.length;
+          }
           break;
         }
       }

@@ -12,7 +12,7 @@
 // VirtqueueError (the transport sets DEVICE_NEEDS_RESET, as QEMU's virtio_error does); a request
 // that is well formed but cannot be done gets VIRTIO_BLK_S_IOERR or S_UNSUPP; a full host disk
 // (ENOSPC) is an I/O error for the guest.
-import type { BlockDriver } from '../../block';
+import type { BlockDriver, IoRequest } from '../../block';
 import { checkState, saveState, type AccessSize, type SavedState, type StateDeclaration } from '../device';
 import { GuestMemoryError } from '../guest-memory';
 import { VirtioDeviceId, type VirtioContext, type VirtioDevice } from './virtio-device';
@@ -165,6 +165,7 @@ export class VirtioBlk implements VirtioDevice {
     const vq = ctx?.queues[queue];
     if (!ctx || !vq || queue !== 0) return;
     // Chains are parsed here, synchronously: a malformed one throws to the transport.
+    let started = false;
     for (let chain = vq.pop(); chain; chain = vq.pop()) {
       const req = this.parse(vq, chain);
       const gen = this.generation;
@@ -177,7 +178,10 @@ export class VirtioBlk implements VirtioDevice {
       );
       this.inFlight.add(p);
       p.finally(() => this.inFlight.delete(p)).catch(() => undefined);
+      started = true;
     }
+    // The requests' I/O starts in promise jobs: have the machine run them now.
+    if (started) ctx.kick();
   }
 
   private parse(vq: SplitVirtqueue, chain: DescriptorChain): Request {
@@ -205,14 +209,17 @@ export class VirtioBlk implements VirtioDevice {
       switch (req.type) {
         case BlkRequest.In: {
           if (!rangeOk(req.sector, req.inLength)) return this.ioErr();
-          // One buffer: straight into guest RAM (reported written when the read is done). Several
-          // (a scatter list of pages): one read of the whole range, then scattered, so the image
-          // sees one request, not one per page.
+          // Straight into guest RAM, as DMA does, reported written when the read is done (failed or
+          // not); a scatter list of pages is one request to the image, which reads what lies back
+          // to back in its file with one preadv.
           if (req.in.length === 1) await mem.writeInPlace(req.in[0]!.addr, req.in[0]!.len, (view) => d.read(req.sector * SECTOR, view));
           else if (req.in.length > 1) {
-            const buf = new Uint8Array(req.inLength);
-            await d.read(req.sector * SECTOR, buf);
-            scatter(mem, req.in, buf);
+            const ranges = guestRanges(mem, req.sector * SECTOR, req.in);
+            try {
+              await d.readMany(ranges);
+            } finally {
+              for (const b of req.in) mem.noteWritten(b.addr, b.len);
+            }
           }
           this.counters.reads++;
           this.counters.bytesRead += req.inLength;
@@ -349,6 +356,16 @@ function takeBytes(bufs: GuestBuffer[], n: number): GuestBuffer[] {
 function lastByte(bufs: GuestBuffer[]): number {
   for (let i = bufs.length - 1; i >= 0; i--) if (bufs[i]!.len > 0) return bufs[i]!.addr + bufs[i]!.len - 1;
   throw new VirtqueueError('virtio-blk request without a status byte');
+}
+
+/** The guest buffers of a scatter list as consecutive ranges of the disk from `offset` on. */
+function guestRanges(mem: VirtioContext['mem'], offset: number, bufs: GuestBuffer[]): IoRequest[] {
+  const out: IoRequest[] = [];
+  for (const b of bufs) {
+    out.push({ offset, data: mem.slice(b.addr, b.len) });
+    offset += b.len;
+  }
+  return out;
 }
 
 function gather(mem: VirtioContext['mem'], bufs: GuestBuffer[], n: number): Uint8Array {

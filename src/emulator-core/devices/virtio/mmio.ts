@@ -114,6 +114,8 @@ export class VirtioMmio implements MmioDevice {
     private readonly irq: IrqOutput,
     /** The device behind the transport; undefined for an empty slot. */
     readonly device?: VirtioDevice,
+    /** The machine's answer to VirtioContext.kick (end the guest's run so host work starts). */
+    private readonly onKick: () => void = () => {},
   ) {
     if (device) requireDeclaredState(`${name}: virtio device ${device.deviceId}`, device);
     const n = device?.queueMaxSizes.length ?? 0;
@@ -361,6 +363,7 @@ export class VirtioMmio implements MmioDevice {
         this.configGeneration = (this.configGeneration + 1) >>> 0;
         this.raise(Interrupt.ConfigChange);
       },
+      kick: () => this.onKick(),
       fail: (e) => this.fail(e),
     };
   }

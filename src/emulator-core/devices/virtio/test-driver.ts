@@ -11,12 +11,14 @@ export class TestDriver {
   readonly mem: GuestMemory;
   readonly transport: VirtioMmio;
   readonly irq: boolean[] = [];
+  /** Times the device asked the machine for a host turn (VirtioContext.kick). */
+  kicks = 0;
   private next = TEST_RAM_BASE + 0x1000;
   private readonly queues: { desc: number; driver: number; device: number; avail: number; used: number; freeDesc: number }[] = [];
 
   constructor(readonly device: VirtioDevice, ramBytes = 1 << 20) {
     this.mem = new GuestMemory(TEST_RAM_BASE, new Uint8Array(ramBytes));
-    this.transport = new VirtioMmio('virtio-mmio@test', this.mem, (l) => this.irq.push(l), device);
+    this.transport = new VirtioMmio('virtio-mmio@test', this.mem, (l) => this.irq.push(l), device, () => this.kicks++);
   }
 
   w(reg: number, v: number): void {

@@ -38,6 +38,12 @@ export interface VirtioContext {
   /** Signals a config space change (bumps ConfigGeneration, interrupts). */
   configChanged(): void;
   /**
+   * The device started asynchronous host work from `notify` (a disk read): the guest's run ends
+   * after the current instruction so the host gets it going now, while the guest goes on with
+   * what follows the notify (QEMU's ioeventfd wakes its I/O thread the same way).
+   */
+  kick(): void;
+  /**
    * A ring or DMA error the device met outside `notify` (asynchronous work, e.g. a network frame
    * arriving): the transport sets DEVICE_NEEDS_RESET as it does for errors thrown from `notify`.
    */
