@@ -70,6 +70,7 @@ class RegionCompiler {
   private readonly entryPage: bigint;
   private tlbR: Local | undefined;
   private tlbW: Local | undefined;
+  private tlbX: Local | undefined;
   private readonly addr: Local;
   private readonly val: Local;
   private readonly e: Local;
@@ -94,6 +95,7 @@ class RegionCompiler {
     const used = new Set<number>();
     const written = new Set<number>();
     let memory = false;
+    let fetch = false;
     const use = (a: Arg): void => {
       if (!isConst(a) && isGuestReg(a)) used.add(a);
     };
@@ -112,6 +114,7 @@ class RegionCompiler {
           case 'load': use(op.addr); def(op.d); memory = true; break;
           case 'store': use(op.addr); use(op.v); memory = true; break;
           case 'exec': if (op.writes) used.add(op.writes); break;
+          case 'guard': fetch = true; break;
         }
       }
       if (b.end.kind === 'branch') {
@@ -125,6 +128,7 @@ class RegionCompiler {
       this.tlbR = this.fb.local(I32);
       this.tlbW = this.fb.local(I32);
     }
+    if (fetch) this.tlbX = this.fb.local(I32);
     this.addr = this.fb.local(I64);
     this.val = this.fb.local(I64);
     this.e = this.fb.local(I32);
@@ -140,6 +144,7 @@ class RegionCompiler {
       fb.i32Const(0).i32Load(vars + JV_TLB_R).set(this.tlbR);
       fb.i32Const(0).i32Load(vars + JV_TLB_W).set(this.tlbW);
     }
+    if (this.tlbX !== undefined) fb.i32Const(0).i32Load(vars + JV_TLB_X).set(this.tlbX);
     for (const [r, l] of this.regs) fb.i32Const(0).i64Load(ST_X + r * 8).set(l);
     fb.block();
     this.exitDepth = fb.depth;
@@ -353,7 +358,29 @@ class RegionCompiler {
         return;
       case 'exec':
         this.emitExec(op, b);
+        return;
+      case 'guard':
+        this.emitGuard(op, b);
     }
+  }
+
+  /** Leaves before a page-crossing instruction unless its upper half is still what was translated. */
+  private emitGuard(op: Extract<Op, { kind: 'guard' }>, b: IrBlock): void {
+    const fb = this.fb;
+    const e = this.e;
+    const slot = Number((op.va >> 12n) & BigInt(TLB_ENTRIES - 1)) * TLB_ENTRY_BYTES;
+    fb.get(this.tlbX!).i32Const(slot).i32Add().tee(e).i64Load().i64Const(op.va).i64Eq().if_(I32);
+    fb.i32Const(Number(op.va & 0xffff_ffffn)).get(e).i32Load(8).i32Add().i32Load16U().i32Const(op.half).i32Ne();
+    fb.else_();
+    fb.i32Const(1);
+    fb.end();
+    fb.if_();
+    // Not run: its whole cost goes back.
+    const k = b.insns - op.insn.index;
+    fb.get(this.budget).i32Const(k).i32Add().set(this.budget);
+    fb.i64Const(op.insn.pc).set(this.exitPc);
+    this.exit(ExitKind.Guard, 0);
+    fb.end();
   }
 
   private compare(c: string): void {

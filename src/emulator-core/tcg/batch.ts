@@ -18,6 +18,8 @@ export interface BatchRequest {
   pc: bigint;
   /** The 4 KiB of guest code of its page, as they were when the request was made. */
   page: Uint8Array;
+  /** The next page's first 16 bits then, or -1 (for an instruction crossing into it). */
+  nextHalf: number;
 }
 
 export interface BatchJob {
@@ -44,7 +46,7 @@ export interface BatchResult {
   /** Each region's entry address (its table index goes in JE_INDEX at install). */
   entries: number[];
   /** Requests not translated because the chunk filled (they are asked again). */
-  leftover: { host: number; pc: bigint }[];
+  leftover: { host: number; pc: bigint; nextHalf: number }[];
   stats: { regions: number; blocks: number; insns: number; skipped: number; failures: number; lastFailure: string; codegenMs: number };
   /** -d op,out_asm text, one string per region. */
   dumps: string[];
@@ -108,7 +110,7 @@ export function translateBatch(job: BatchJob): BatchResult {
       next = mark;
       result.ops.length = opsMark;
       if (err instanceof ChunkFull) {
-        result.leftover = job.requests.slice(i).map(({ host, pc }) => ({ host, pc }));
+        result.leftover = job.requests.slice(i).map(({ host, pc, nextHalf }) => ({ host, pc, nextHalf }));
         break;
       }
       // A region the translator cannot handle stays interpreted (counted); the guest never sees it.
@@ -137,7 +139,7 @@ function translateOne(
     ops.push({ at, raw, len });
     return at;
   };
-  const region = buildRegion(reader, req.host, req.pc, execRecord, { maxInsns: job.maxRegionInsns });
+  const region = buildRegion(reader, req.host, req.pc, execRecord, { maxInsns: job.maxRegionInsns, nextHalf: req.nextHalf });
   // Its first instruction crosses into the next page: the interpreter runs it.
   if (region.blocks.length === 0) return undefined;
   const blocks = region.blocks.map(optimizeBlock);

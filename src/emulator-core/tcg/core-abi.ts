@@ -38,7 +38,7 @@ export const SLOW_STOP = 2;
 /** What handlers return to continue with the next instruction (op.ts CONT). */
 export const CONT = 1n;
 /** Why translated code returned (JV_EXIT; counters.ts C_JIT_EXIT + kind). */
-export const ExitKind = { Budget: 0, Direct: 1, Indirect: 2, Slow: 3, Helper: 4, SamePage: 5 } as const;
+export const ExitKind = { Budget: 0, Direct: 1, Indirect: 2, Slow: 3, Helper: 4, SamePage: 5, Guard: 6 } as const;
 
 /** The core's own values of the above, in jitAbi(i) order (undefined: an address read from the core, not checked). */
 export const abiValues: (number | undefined)[] = [ST_X, TLB_ENTRIES, TLB_ENTRY_BYTES, JV_EPOCH, JV_BUDGET, JV_STATUS, JV_LINK, JV_EXIT, JV_TLB_R, JV_TLB_W, JV_LINK_PC,

@@ -50,7 +50,13 @@ export type Op =
    * memory): it may read any register, write `writes` (a guest register, or 0), and leave (a trap,
    * a stop, a firmware exit).
    */
-  | { kind: 'exec'; record: number; writes: number; text: string; insn: InsnRef };
+  | { kind: 'exec'; record: number; writes: number; text: string; insn: InsnRef }
+  /**
+   * The instruction `insn` crosses into the page at virtual `va`, whose first 16 bits were `half`
+   * when it was translated: unless the fetch TLB maps va and those bits are still there, leave
+   * before the instruction (the interpreter runs it).
+   */
+  | { kind: 'guard'; va: bigint; half: number; insn: InsnRef };
 
 export type Terminator =
   /** Continue at a known pc. */
@@ -142,6 +148,7 @@ export function formatOp(op: Op): string {
     case 'load': return `${formatArg(op.d)} = load${op.size * 8}${op.signed ? 's' : 'u'} [${formatArg(op.addr)} + ${s64(op.off)}]  @${hex(op.insn.pc)}`;
     case 'store': return `store${op.size * 8} [${formatArg(op.addr)} + ${s64(op.off)}] = ${formatArg(op.v)}  @${hex(op.insn.pc)}`;
     case 'exec': return `exec "${op.text}"${op.writes ? ` -> x${op.writes}` : ''}  @${hex(op.insn.pc)}`;
+    case 'guard': return `guard fetch16 [${hex(op.va)}] == 0x${op.half.toString(16)}  @${hex(op.insn.pc)}`;
   }
 }
 

@@ -65,6 +65,9 @@ export function optimizeBlock(b: IrBlock): IrBlock {
         ops.push({ ...op, addr, off, v: read(op.v) });
         break;
       }
+      case 'guard':
+        ops.push(op);
+        break;
       case 'exec':
         ops.push(op);
         // The handler reads and writes the register file directly.
@@ -106,6 +109,7 @@ function removeDeadTemps(ops: Op[], end: IrBlock['end']): Op[] {
       case 'load': live.delete(op.d); use(op.addr); break;
       case 'store': use(op.addr); use(op.v); break;
       case 'exec': break;
+      case 'guard': break;
     }
     out.push(op);
   }

@@ -18,6 +18,12 @@ export interface CodeReader {
 export interface RegionLimits {
   /** Instructions in a region at most (bounds compile time and code size). */
   maxInsns: number;
+  /**
+   * The next page's first 16 bits when the region was asked for (-1 or absent: unknown): an
+   * instruction crossing into that page is translated with them, behind a guard that checks
+   * them through the fetch TLB each time it runs.
+   */
+  nextHalf?: number;
 }
 
 export interface Region {
@@ -38,6 +44,8 @@ interface Decoded {
   len: 2 | 4;
   /** Where control may go after it, as page offsets (inside the page only); undefined = sequential. */
   succs?: number[];
+  /** Its upper half is the next page's first 16 bits (checked by a guard). */
+  crossing?: boolean;
 }
 
 const M64 = (1n << 64n) - 1n;
@@ -92,12 +100,18 @@ export function buildRegion(
       if (decoded.has(o)) break;
       const lo = mem.u16(pageHost + o);
       const len: 2 | 4 = (lo & 3) === 3 ? 4 : 2;
-      if (o + len > PAGE) break; // crosses into the next page: the interpreter runs it
-      const insn = decodeGuest(lo, () => mem.u16(pageHost + o + 2));
-      const raw = len === 4 ? ((lo | (mem.u16(pageHost + o + 2) << 16)) >>> 0) : lo;
+      const crossing = o + len > PAGE;
+      const nextHalf = limits.nextHalf ?? -1;
+      // Crosses into the next page: translated behind a guard if its upper half is known, else
+      // the interpreter runs it.
+      if (crossing && nextHalf < 0) break;
+      const hi = (): number => (crossing ? nextHalf : mem.u16(pageHost + o + 2));
+      const insn = decodeGuest(lo, hi);
+      const raw = len === 4 ? ((lo | (hi() << 16)) >>> 0) : lo;
       const pc = (pagePc + BigInt(o)) & M64;
-      const succs = successors(insn, o, len, pagePc, pc);
-      decoded.set(o, { insn, raw, len, succs });
+      // After a crossing instruction control is in the next page: the block ends with it.
+      const succs = crossing ? (successors(insn, o, len, pagePc, pc) ?? []) : successors(insn, o, len, pagePc, pc);
+      decoded.set(o, { insn, raw, len, succs, crossing });
       count++;
       if (succs) {
         for (const s of succs) if (!decoded.has(s)) work.push(s);
@@ -126,13 +140,14 @@ export function buildRegion(
       const d = decoded.get(o)!;
       const pc = (pagePc + BigInt(o)) & M64;
       const t = d.insn ? translateInsn(d.insn, pc, n, env) : translateIllegal(d.raw, d.len, pc, n, env);
+      if (d.crossing) ops.push({ kind: 'guard', va: (pagePc + BigInt(PAGE)) & M64, half: d.raw >>> 16, insn: { pc, npc: (pc + 4n) & M64, index: n } });
       ops.push(...t.ops);
       n++;
       snapLo = Math.min(snapLo, o);
-      snapHi = Math.max(snapHi, o + d.len);
+      snapHi = Math.max(snapHi, Math.min(o + d.len, PAGE));
       o += d.len;
-      if (t.end) {
-        end = t.end;
+      if (t.end || d.crossing) {
+        end = t.end ?? { kind: 'jump', target: (pagePc + BigInt(o)) & M64 };
         break;
       }
       // Falls through: into another block, or out of what was decoded (a limit, the page end).

@@ -61,9 +61,13 @@ const MAX_MODULES = 2000;
 /** Arena bytes a batch's chunk gets per region it asks for (a region's entry, snapshot, slots, one-op blocks). */
 const ARENA_PER_REGION = 16 * 1024;
 
-/** Where the built worker is: $VIVARIUM_TCG_WORKER, or out/tcg/worker.mjs found walking up from here. */
+/**
+ * Where the built worker is: $VIVARIUM_TCG_WORKER (`none`: translate in this thread), or
+ * out/tcg/worker.mjs found walking up from here.
+ */
 export function findWorker(): string | undefined {
   const env = process.env.VIVARIUM_TCG_WORKER;
+  if (env === 'none') return undefined;
   if (env) return existsSync(env) ? path.resolve(env) : undefined;
   let d = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 8; i++) {
@@ -90,7 +94,7 @@ export class Tcg implements Translator {
   private readonly imports: object;
   /** Modules instantiated since the last flush (each imports the table). */
   private modules = 0;
-  private readonly queue: { host: number; pc: bigint }[] = [];
+  private readonly queue: { host: number; pc: bigint; nextHalf: number }[] = [];
   private readonly queued = new Set<string>();
   private readonly worker: Worker | undefined;
   private inFlight: InFlight | undefined;
@@ -142,11 +146,11 @@ export class Tcg implements Translator {
     return this.stats.format(core, this.mode);
   }
 
-  hot(host: number, pc: bigint): void {
+  hot(host: number, pc: bigint, nextHalf = -1): void {
     const key = `${host}:${pc}`;
     if (this.queued.has(key)) return;
     this.queued.add(key);
-    this.queue.push({ host, pc });
+    this.queue.push({ host, pc, nextHalf });
     if (!this.worker && this.queue.length >= this.opts.batch) this.runSync();
   }
 
@@ -187,9 +191,9 @@ export class Tcg implements Translator {
     const arenaEnd = this.host.arenaOffset + this.host.arenaBytes;
     if (this.arenaNext + want > arenaEnd || this.nextIndex + requests.length > this.host.tableBase + this.opts.maxFunctions || this.modules >= MAX_MODULES) this.reset();
     return {
-      requests: requests.map(({ host, pc }) => {
+      requests: requests.map(({ host, pc, nextHalf }) => {
         const pageHost = host - (host % PAGE);
-        return { host, pc, page: this.u8.slice(pageHost, pageHost + PAGE) };
+        return { host, pc, nextHalf, page: this.u8.slice(pageHost, pageHost + PAGE) };
       }),
       arenaBase: this.arenaNext,
       arenaLimit: Math.min(this.arenaNext + want, arenaEnd),
@@ -254,7 +258,7 @@ export class Tcg implements Translator {
     s.failures += r.stats.failures;
     if (r.stats.lastFailure) s.lastFailure = r.stats.lastFailure;
     for (const d of r.dumps) (this.opts.dump ?? ((t: string) => process.stderr.write(t + '\n')))(d);
-    for (const l of r.leftover) this.hot(l.host, l.pc);
+    for (const l of r.leftover) this.hot(l.host, l.pc, l.nextHalf);
     if (!module || !r.entries.length) return;
     const instance = new wasmJs.Instance(module, this.imports);
     this.modules++;

@@ -40,8 +40,12 @@ export interface TranslatorHost {
 export interface Translator {
   /** Decoded-block entries before the core calls `hot` for a block. */
   readonly hotThreshold: number;
-  /** The block at host address `host` (virtual `pc`) got hot: translate the code it starts. */
-  hot(host: number, pc: bigint): void;
+  /**
+   * The block at host address `host` (virtual `pc`) got hot: translate the code it starts.
+   * `nextHalf` is the first 16 bits of the next virtual page as fetched now, or -1: code may use
+   * them for an instruction that crosses into that page (checking them again when it runs).
+   */
+  hot(host: number, pc: bigint, nextHalf: number): void;
   /** The core's run() returned (nothing translated runs now). */
   afterRun(): void;
   /** Drops every translation (the board rewrote guest memory wholesale, a reset). */

@@ -86,7 +86,7 @@ interface CoreExports {
 export const perfCounterNames = [
   'fetchSlow', 'xlate', 'exception', 'interrupt', 'stop', 'mmio', 'flushAll', 'flushPage', 'loadSlow', 'storeSlow',
   'blockDecode', 'blockStale', 'step', 'blockFlush', 'epoch', 'blockCheck',
-  'jitHot', 'jitEnter', 'jitCheck', 'jitDrop', 'jitExitBudget', 'jitExitDirect', 'jitExitIndirect', 'jitExitSlow', 'jitExitHelper', 'jitExitSamePage',
+  'jitHot', 'jitEnter', 'jitCheck', 'jitDrop', 'jitExitBudget', 'jitExitDirect', 'jitExitIndirect', 'jitExitSlow', 'jitExitHelper', 'jitExitSamePage', 'jitExitGuard',
   'interpInsns', 'jitAfterExit', 'jitLookup',
 ] as const;
 export type PerfCounters = Record<(typeof perfCounterNames)[number], number>;
@@ -121,7 +121,7 @@ export function coreModule(): WasmModule {
 /** Table slots the core's own module may use (its element segment, if any) before translated code. */
 const TABLE_BASE = 16;
 
-function instantiate(memory: WasmMemory, mmio: MmioPort, table: WasmTableLike, hot: (host: number, pc: bigint) => void): CoreExports {
+function instantiate(memory: WasmMemory, mmio: MmioPort, table: WasmTableLike, hot: (host: number, pc: bigint, nextHalf: number) => void): CoreExports {
   const env = {
     memory,
     table,
@@ -169,7 +169,7 @@ class WasmRiscvCpu implements RiscvCpu, HartVmstateAccess {
     const table = new wasmApi.Table({ element: 'anyfunc', initial: TABLE_BASE });
     // The translator is made after the core (it needs the core's exports); until then nothing is hot.
     let translator: Translator | undefined;
-    this.core = instantiate(memory, opts.mmio, table, (host, pc) => translator?.hot(host, BigInt.asUintN(64, pc)));
+    this.core = instantiate(memory, opts.mmio, table, (host, pc, nextHalf) => translator?.hot(host, BigInt.asUintN(64, pc), nextHalf));
     const err = this.core.init(
       BigInt(opts.ramBase),
       BigInt(opts.ramSize),

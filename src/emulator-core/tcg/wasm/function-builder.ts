@@ -162,6 +162,9 @@ export class FunctionBuilder {
       default: throw new RangeError(`load size ${size}`);
     }
   }
+  i32Load16U(offset = 0): this {
+    return this.mem(0x2f, 'i32.load16_u', { align: 1, offset });
+  }
   i32Store(offset = 0): this {
     return this.mem(0x36, 'i32.store', { align: 2, offset });
   }

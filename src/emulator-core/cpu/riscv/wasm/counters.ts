@@ -22,12 +22,12 @@ export const C_JIT_ENTER: u32 = 17; // entries into translated code from the run
 export const C_JIT_CHECK: u32 = 18; // translation snapshot checks (the epoch moved since the last one)
 export const C_JIT_DROP: u32 = 19; // translations dropped because their guest bytes changed
 // Why translated code returned to the run loop (tcg/ names them; JV_EXIT):
-export const C_JIT_EXIT: u32 = 20; // + 0 budget, 1 direct exit not chained, 2 indirect miss, 3 slow path, 4 helper stop, 5 same-page direct exit not chained
-export const JIT_EXIT_KINDS: u32 = 6;
-export const C_INTERP_INSNS: u32 = 26; // instructions the interpreter ran in decoded blocks
-export const C_JIT_AFTER_EXIT: u32 = 27; // translated code returned, and translated code ran next (a chain missed)
-export const C_JIT_LOOKUP: u32 = 28; // lookups translated code made for an exit (jitLookup)
-export const COUNTERS: u32 = 29;
+export const C_JIT_EXIT: u32 = 20; // + 0 budget, 1 direct exit not chained, 2 indirect miss, 3 slow path, 4 helper stop, 5 same-page direct exit not chained, 6 page-crossing guard failed
+export const JIT_EXIT_KINDS: u32 = 7;
+export const C_INTERP_INSNS: u32 = 27; // instructions the interpreter ran in decoded blocks
+export const C_JIT_AFTER_EXIT: u32 = 28; // translated code returned, and translated code ran next (a chain missed)
+export const C_JIT_LOOKUP: u32 = 29; // lookups translated code made for an exit (jitLookup)
+export const COUNTERS: u32 = 30;
 
 const counters = new StaticArray<u64>(COUNTERS);
 

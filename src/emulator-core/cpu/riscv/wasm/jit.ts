@@ -43,6 +43,8 @@ export const JE_SNAP_LEN: u32 = 24;
 export const JE_SNAP: u32 = 28;
 export const JE_MIN_BUDGET: u32 = 32;
 export const JE_SIZE: u32 = 40;
+/** JV_EXIT of a translation that left before a page-crossing instruction (tcg/core-abi.ts ExitKind.Guard). */
+export const JIT_EXIT_GUARD: u32 = 6;
 
 /** Decoded-block entries before a block asks for a translation (see tcg/ for what it costs). */
 export let jitHotThreshold: u32 = 0;
@@ -52,7 +54,19 @@ export function setJitHotThreshold(n: u32): void {
 }
 
 @external('env', 'tcgHot')
-declare function tcgHot(host: u32, pc: u64): void;
+declare function tcgHot(host: u32, pc: u64, nextHalf: i32): void;
+
+/**
+ * The first 16 bits of the page after pc's, through the fetch TLB as it is now, or -1 (not
+ * cached): what a translation needs for an instruction that crosses into that page (it checks
+ * them again each time it runs).
+ */
+function nextPageHalf(pc: u64): i32 {
+  const va = (pc & ~0xfff) + 0x1000;
+  const t = tlbX + ((<u32>(va >> 12) & TLB_MASK) << 4);
+  if (load<u64>(t) != va) return -1;
+  return <i32>load<u16>(<u32>va + load<u32>(t, 8));
+}
 
 /**
  * A hot block still interpreted this many entries after it asked for a translation asks again (its
@@ -66,22 +80,26 @@ const JIT_REASK: u32 = 4096;
   store<u32>(block, heat, 16);
   if (heat == jitHotThreshold || (heat > jitHotThreshold && (heat & (JIT_REASK - 1)) == 0)) {
     count(C_JIT_HOT);
-    tcgHot(host, pc);
+    tcgHot(host, pc, nextPageHalf(pc));
   }
 }
 
-// The hash is 4-way set associative: a bucket of 4 entry addresses per host hash, so regions at
-// nearby addresses (one per entry point of the same code) rarely evict each other.
+// The hash is 4-way set associative: a bucket of 4 ways { u32 host, u32 entry } per host hash,
+// so regions at nearby addresses (one per entry point of the same code) rarely evict each other,
+// and a miss (the common case while code is interpreted) reads one cache line, not the entries.
 const JIT_WAYS: u32 = 4;
 @inline function bucketOf(host: u32): u32 {
-  return MEM_JIT_HASH + ((((host >> 1) ^ (host >> 15)) & (JIT_HASH / JIT_WAYS - 1)) << 4);
+  return MEM_JIT_HASH + ((((host >> 1) ^ (host >> 15)) & (JIT_HASH / JIT_WAYS - 1)) << 5);
 }
-/** The slot of the bucket holding the translation of (host, pc), or 0. */
+/** The way of the bucket holding the translation of (host, pc), or 0. */
 @inline function findSlot(host: u32, pc: u64): u32 {
   const b = bucketOf(host);
   for (let w: u32 = 0; w < JIT_WAYS; w++) {
-    const e = load<u32>(b + (w << 2));
-    if (e && load<u32>(e, JE_HOST) == host && load<u64>(e, JE_PC) == pc) return b + (w << 2);
+    const way = b + (w << 3);
+    if (load<u32>(way) == host) {
+      const e = load<u32>(way, 4);
+      if (e && load<u64>(e, JE_PC) == pc) return way;
+    }
   }
   return 0;
 }
@@ -105,13 +123,13 @@ function snapshotMatches(e: u32): bool {
 export function jitFind(host: u32, pc: u64): u32 {
   const slot = findSlot(host, pc);
   if (!slot) return 0;
-  const e = load<u32>(slot);
+  const e = load<u32>(slot, 4);
   const epoch = memEpoch();
   if (load<u32>(e, JE_EPOCH) != epoch) {
     count(C_JIT_CHECK);
     if (!snapshotMatches(e)) {
       count(C_JIT_DROP);
-      store<u32>(slot, 0);
+      store<u64>(slot, 0);
       return 0;
     }
     markCodePage(load<u32>(e, JE_SNAP_HOST));
@@ -157,21 +175,22 @@ export function jitInstall(e: u32): bool {
   if (!slot) {
     // An empty way, else the one the host's low bits pick (a cheap spread of evictions).
     const b = bucketOf(host);
-    slot = b + (((host >> 1) & (JIT_WAYS - 1)) << 2);
+    slot = b + (((host >> 1) & (JIT_WAYS - 1)) << 3);
     for (let w: u32 = 0; w < JIT_WAYS; w++) {
-      if (!load<u32>(b + (w << 2))) {
-        slot = b + (w << 2);
+      if (!load<u32>(b + (w << 3), 4)) {
+        slot = b + (w << 3);
         break;
       }
     }
   }
-  store<u32>(slot, e);
+  store<u32>(slot, host);
+  store<u32>(slot, e, 4);
   return true;
 }
 
 /** Forgets every translation (the translator's arena or table is full, or a reset). */
 export function jitFlush(): void {
-  memory.fill(MEM_JIT_HASH, 0, JIT_HASH * 4);
+  memory.fill(MEM_JIT_HASH, 0, JIT_HASH * 8);
   // Table indices are reused from now on.
   jumpCacheInvalidate();
 }
@@ -246,7 +265,7 @@ export function jitLookup(pc: u64): u32 {
   const host = <u32>pc + load<u32>(t, 8);
   const slot = findSlot(host, pc);
   if (!slot) return 0;
-  const e = load<u32>(slot);
+  const e = load<u32>(slot, 4);
   if (load<u32>(e, JE_EPOCH) != memEpoch()) return 0;
   const index = load<u32>(e, JE_INDEX);
   jumpCacheFill(pc, tlbX, index);

@@ -17,8 +17,8 @@ import { blockAt, writeOp } from './blocks';
 import { CONT, npcOf, setBlockBase } from './op';
 import { retireSlice } from './csr';
 import { C_INTERP_INSNS, C_JIT_AFTER_EXIT, C_STEP, C_STOP, count, countN } from './counters';
-import { JE_MIN_BUDGET, jitFind, jitHeat, jitHotThreshold, jitLink, jitRun } from './jit';
-import { JV_LINK, JV_LINK_PC, MEM_JIT_VARS } from './layout';
+import { JE_MIN_BUDGET, JIT_EXIT_GUARD, jitFind, jitHeat, jitHotThreshold, jitLink, jitRun } from './jit';
+import { JV_EXIT, JV_LINK, JV_LINK_PC, MEM_JIT_VARS } from './layout';
 
 /** Instructions retired by the last runSlice. */
 export let lastRetired: i32 = 0;
@@ -78,6 +78,7 @@ export function runSlice(budget: i32): i32 {
   // linked to the translation of its target if the next thing run is that translation.
   let link: u32 = 0;
   let fromJit = false;
+  let interpretNext = false;
   const first = pendingInterrupt();
   if (first >= 0) pc = takeInterrupt(first, pc);
   bpStartPc = pc;
@@ -126,7 +127,7 @@ export function runSlice(budget: i32): i32 {
       continue;
     }
     const host = codeHost + <u32>off;
-    if (jitHotThreshold && !breakpointCount) {
+    if (jitHotThreshold && !breakpointCount && !interpretNext) {
       // Translated code first (jit.ts); a direct exit that came back here is chained to it.
       const e = jitFind(host, pc);
       if (e && budgetLeft >= load<i32>(e, JE_MIN_BUDGET)) {
@@ -135,10 +136,14 @@ export function runSlice(budget: i32): i32 {
         pc = jitRun(e);
         fromJit = true;
         link = load<u32>(MEM_JIT_VARS + JV_LINK);
+        // A page-crossing instruction whose other half changed: the interpreter runs the next
+        // block (its translation would only leave again).
+        interpretNext = load<u32>(MEM_JIT_VARS + JV_EXIT) == JIT_EXIT_GUARD;
         continue;
       }
       link = 0;
     }
+    interpretNext = false;
     fromJit = false;
     const block = blockAt(host, pc);
     if (!block) {
