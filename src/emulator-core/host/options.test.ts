@@ -21,7 +21,7 @@ describe('viv run options (QEMU syntax)', () => {
       net: { netdevs: [], nics: [] },
       graphics: { devices: [] },
       drives: { drives: [], blkDevices: [], snapshotAll: false },
-      accel: 'tci',
+      accel: 'tcg',
       log: new Set(),
     });
   });

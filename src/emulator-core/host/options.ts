@@ -81,7 +81,8 @@ const defaults = (): RunConfig & { serialGiven: boolean; accelGiven: boolean } =
   graphics: emptyDisplayConfig(),
   net: emptyNetConfig(),
   drives: emptyDriveConfig(),
-  accel: 'tci',
+  // QEMU's default: translate (tcg); tci is the interpreter alone.
+  accel: 'tcg',
   accelGiven: false,
   log: new Set<LogItem>(),
 });

@@ -27,6 +27,7 @@ export class ModuleBuilder {
   private readonly types: FuncType[] = [];
   private readonly funcTypes: number[] = [];
   private readonly bodies: Uint8Array[] = [];
+  private readonly names: string[] = [];
 
   /**
    * @param table the funcref table to import from "env", and its minimum size: the core's function
@@ -42,10 +43,14 @@ export class ModuleBuilder {
     return this.types.length - 1;
   }
 
-  /** Adds a function (its body from FunctionBuilder.finish); returns its position among the module's own. */
-  addFunction(type: FuncType, body: Uint8Array): number {
+  /**
+   * Adds a function (its body from FunctionBuilder.finish); returns its position among the
+   * module's own. The name goes in the module's name section: profilers and stack traces show it.
+   */
+  addFunction(type: FuncType, body: Uint8Array, name = ''): number {
     this.funcTypes.push(this.typeIndex(type));
     this.bodies.push(body);
+    this.names.push(name);
     return this.bodies.length - 1;
   }
 
@@ -86,6 +91,14 @@ export class ModuleBuilder {
     const code = new ByteWriter().u32(this.bodies.length);
     for (const b of this.bodies) code.vec(b);
     section(10, code);
+
+    const named = this.names.map((n, i) => [i, n] as const).filter(([, n]) => n);
+    if (named.length) {
+      const fnames = new ByteWriter().u32(named.length);
+      for (const [i, n] of named) fnames.u32(i).str(n);
+      const body = new ByteWriter().str('name').byte(1).vec(fnames.finish());
+      section(0, body);
+    }
     return out.finish();
   }
 }
