@@ -12,7 +12,7 @@ import {
 } from './core-abi';
 import { FIRST_LOCAL, isConst, isGuestReg, type Arg, type BinOp, type IrBlock, type Op, type Terminator } from './ir';
 import type { Shape } from './structure';
-import { FunctionBuilder, I32, I64, type Local } from './wasm/function-builder';
+import { FunctionBuilder, I32, I64, VOID, type Local } from './wasm/function-builder';
 import type { FuncType, HelperFunc } from './wasm/module-builder';
 
 /** The type of every translated function. */
@@ -55,7 +55,12 @@ const PAGE_MASK = ~0xfffn & ((1n << 64n) - 1n);
 const M64 = (1n << 64n) - 1n;
 
 /** Compiles the region's blocks (blocks[0] is the entry; `shape` from structure.analyze). */
-export function compileRegion(blocks: readonly IrBlock[], shape: Shape, ctx: BackendContext, name = 'region'): { body: Uint8Array; text?: string } {
+export function compileRegion(
+  blocks: readonly IrBlock[],
+  shape: Shape,
+  ctx: BackendContext,
+  name = 'region',
+): { body: Uint8Array; hints: readonly [number, 0 | 1][]; text?: string } {
   return new RegionCompiler(blocks, shape, ctx).compile(name);
 }
 
@@ -137,7 +142,7 @@ class RegionCompiler {
     this.exitSlot = this.fb.local(I32);
   }
 
-  compile(name: string): { body: Uint8Array; text?: string } {
+  compile(name: string): { body: Uint8Array; hints: readonly [number, 0 | 1][]; text?: string } {
     const fb = this.fb;
     const vars = this.ctx.vars;
     if (this.tlbR !== undefined && this.tlbW !== undefined) {
@@ -152,7 +157,8 @@ class RegionCompiler {
     fb.unreachable();
     fb.end();
     this.emitExitTail();
-    return { body: fb.finish(), text: this.ctx.text ? fb.text(name) : undefined };
+    const body = fb.finish();
+    return { body, hints: fb.branchHints(), text: this.ctx.text ? fb.text(name) : undefined };
   }
 
   // ---- structured control flow (Ramsey, "Beyond Relooper") ----
@@ -312,7 +318,7 @@ class RegionCompiler {
   /** A block starts by taking its instructions from the budget, or leaves if they do not fit. */
   private emitBudget(b: IrBlock): void {
     const fb = this.fb;
-    fb.get(this.budget).i32Const(b.insns).i32LtS().if_();
+    fb.get(this.budget).i32Const(b.insns).i32LtS().if_(VOID, false);
     fb.i64Const(b.pc).set(this.exitPc);
     this.exit(ExitKind.Budget, 0);
     fb.end();
@@ -374,7 +380,7 @@ class RegionCompiler {
     fb.else_();
     fb.i32Const(1);
     fb.end();
-    fb.if_();
+    fb.if_(VOID, false);
     // Not run: its whole cost goes back.
     const k = b.insns - op.insn.index;
     fb.get(this.budget).i32Const(k).i32Add().set(this.budget);
@@ -554,7 +560,7 @@ class RegionCompiler {
     const fb = this.fb;
     this.emitAddress(op.addr, op.off);
     this.tlbProbe(this.tlbR!, op.size);
-    fb.if_(I64);
+    fb.if_(I64, true);
     this.hostAddress();
     fb.i64LoadSized(op.size, op.signed);
     fb.else_();
@@ -565,7 +571,7 @@ class RegionCompiler {
     if (op.signed && op.size === 4) fb.i64Extend32S();
     fb.set(this.val);
     this.statusSet();
-    fb.if_();
+    fb.if_(VOID, false);
     // A stop (MMIO that changed an interrupt line) completes the load first; a fault does not.
     if (op.d < FIRST_LOCAL) {
       this.statusSet();
@@ -584,7 +590,7 @@ class RegionCompiler {
     const fb = this.fb;
     this.emitAddress(op.addr, op.off);
     this.tlbProbe(this.tlbW!, op.size);
-    fb.if_();
+    fb.if_(VOID, true);
     this.hostAddress();
     this.push(op.v);
     fb.i64StoreSized(op.size);
@@ -594,7 +600,7 @@ class RegionCompiler {
     fb.i32Const(op.size);
     this.callHelper(H_STORE);
     this.statusSet();
-    fb.if_();
+    fb.if_(VOID, false);
     this.slowExit(b, op.insn);
     fb.end();
     fb.end();
@@ -609,7 +615,7 @@ class RegionCompiler {
     fb.set(this.val);
     // What it wrote to rd comes back first: the exit path writes the locals back to memory.
     if (op.writes) fb.i32Const(0).i64Load(ST_X + op.writes * 8).set(this.regs.get(op.writes)!);
-    fb.get(this.val).i64Const(CONT).i64Ne().if_();
+    fb.get(this.val).i64Const(CONT).i64Ne().if_(VOID, false);
     this.refund(b, op.insn.index);
     fb.get(this.val).set(this.exitPc);
     this.exit(ExitKind.Helper, 0);

@@ -148,7 +148,7 @@ function translateOne(
   const shape = analyze(blocks.length, succs);
   const allocSlot = (): number => alloc(8); // the image is zeroed: an unlinked slot
   const fn = compileRegion(blocks, shape, { vars: job.vars, jumpCache: job.jumpCache, typeIndex: (t) => mb.typeIndex(t), allocSlot, text: job.text }, `r${req.pc.toString(16)}`);
-  mb.addFunction(TRANSLATED, fn.body, `r${req.pc.toString(16)}`);
+  mb.addFunction(TRANSLATED, fn.body, `r${req.pc.toString(16)}`, fn.hints);
   return { region, blocks, text: fn.text };
 }
 

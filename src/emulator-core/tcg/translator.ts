@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { Translator, TranslatorHost } from '../cpu/riscv/translator-port';
 import { JE_INDEX, MEM_JIT_JC_ABI_INDEX, abiValues } from './core-abi';
@@ -84,6 +85,18 @@ interface InFlight {
   base: number;
 }
 
+/**
+ * Branch hints (backend.ts marks TLB misses, slow-path events and budget exits unlikely) let V8
+ * keep those paths and their register spills out of line. V8 11.3 reads them only under this flag;
+ * flags are process-wide and read when a module is compiled, so it is set before the first one.
+ */
+let hintsOn = false;
+function enableBranchHints(): void {
+  if (hintsOn || process.env.VIVARIUM_TCG_HINTS === '0') return;
+  setFlagsFromString('--experimental-wasm-branch-hinting');
+  hintsOn = true;
+}
+
 export class Tcg implements Translator {
   readonly stats = new TcgStats();
   readonly hotThreshold: number;
@@ -111,6 +124,7 @@ export class Tcg implements Translator {
       if (v !== undefined && core !== v) throw new Error(`tcg: the core's layout constant #${i} is ${core}, tcg/core-abi.ts expects ${v}`);
     });
     this.hotThreshold = opts.hotThreshold;
+    enableBranchHints();
     this.u8 = new Uint8Array(host.memory.buffer);
     this.view = new DataView(host.memory.buffer);
     this.arenaNext = host.arenaOffset;

@@ -26,6 +26,8 @@ export class FunctionBuilder {
   readonly code = new ByteWriter();
   private readonly localTypes: ValType[] = [];
   private readonly lines: string[] | undefined;
+  /** Branch hints: code offset of an `if` and 1 (likely taken) or 0 (unlikely), in order. */
+  private readonly hints: [number, 0 | 1][] = [];
   private nesting = 1;
 
   /**
@@ -70,7 +72,12 @@ export class FunctionBuilder {
     this.nesting++;
     return this;
   }
-  if_(t: number = VOID): this {
+  /**
+   * `likely`: a branch hint (the condition is almost always true, or false): V8 lays the unlikely
+   * arm out of line and keeps its register spills there (wasm branch hinting, see module-builder).
+   */
+  if_(t: number = VOID, likely?: boolean): this {
+    if (likely !== undefined) this.hints.push([this.code.length, likely ? 1 : 0]);
     this.op(0x04, t === VOID ? 'if' : `if (result ${typeName[t]})`).code.byte(t);
     this.nesting++;
     return this;
@@ -226,6 +233,12 @@ export class FunctionBuilder {
   i64Extend16S(): this { return this.op(0xc3, 'i64.extend16_s'); }
   i64Extend32S(): this { return this.op(0xc4, 'i64.extend32_s'); }
 
+  /** The branch hints of the body finish() returned: offsets from the start of that body. */
+  branchHints(): readonly [number, 0 | 1][] {
+    return this.hints.map(([off, v]) => [off + this.localsBytes, v]);
+  }
+  private localsBytes = 0;
+
   /** The body as the code section wants it: local declarations, code, end. */
   finish(): Uint8Array {
     const out = new ByteWriter();
@@ -237,6 +250,7 @@ export class FunctionBuilder {
     }
     out.u32(groups.length);
     for (const [n, t] of groups) out.u32(n).byte(t);
+    this.localsBytes = out.length;
     out.bytes(this.code.finish());
     out.byte(0x0b);
     return out.finish();
