@@ -45,6 +45,8 @@ export interface BackendContext {
   jumpCache: number;
   /** The index of a function type in the module being built. */
   typeIndex(t: FuncType): number;
+  /** Places data in the core's memory (the batch's arena) and says where. */
+  allocData(bytes: Uint8Array): number;
   /** A fresh chaining slot (a u32 in the core's memory, 0 until the run loop links it). */
   allocSlot(): number;
   /** Keep the text rendering (golden tests, -d tcg-wat). */
@@ -52,6 +54,8 @@ export interface BackendContext {
 }
 
 const PAGE_MASK = ~0xfffn & ((1n << 64n) - 1n);
+/** Bytes of a slow-tail row: u64 pc, u64 next pc, u32 refund, padding. */
+const SLOW_ROW = 24;
 const M64 = (1n << 64n) - 1n;
 
 /** Compiles the region's blocks (blocks[0] is the entry; `shape` from structure.analyze). */
@@ -85,6 +89,11 @@ class RegionCompiler {
   private readonly scratch: Local[] = [];
   /** Builder depth just inside the function-wide `block` every exit branches out of. */
   private exitDepth = 0;
+  /** Builder depth just inside the `block` slow-path events branch out of (to the slow tail). */
+  private slowDepth = 0;
+  /** The slow tail's table: per instruction with a slow path, its pc, next pc and refund. */
+  private readonly slowTable: { pc: bigint; npc: bigint; refund: number }[] = [];
+  private slowIdx: Local | undefined;
   /** Label depths: loop headers (their loop) and merge nodes (the block they follow). */
   private readonly loopLabel = new Map<number, number>();
   private readonly mergeLabel = new Map<number, number>();
@@ -153,8 +162,12 @@ class RegionCompiler {
     for (const [r, l] of this.regs) fb.i32Const(0).i64Load(ST_X + r * 8).set(l);
     fb.block();
     this.exitDepth = fb.depth;
+    fb.block();
+    this.slowDepth = fb.depth;
     this.doTree(0);
     fb.unreachable();
+    fb.end();
+    this.emitSlowTail();
     fb.end();
     this.emitExitTail();
     const body = fb.finish();
@@ -546,14 +559,38 @@ class RegionCompiler {
     this.fb.i32Const(0).i32Load(this.ctx.vars + JV_STATUS);
   }
 
-  /** After a slow path reported an event: the fault (or a stop after the instruction) leaves. */
+  /**
+   * After a slow path reported an event: the fault (or a stop after the instruction) leaves,
+   * through the one slow tail (each site only names its row of the tail's table: the code stays
+   * small, which Liftoff, compiling every byte, repays).
+   */
   private slowExit(b: IrBlock, insn: { pc: bigint; npc: bigint; index: number }): void {
+    this.slowIdx ??= this.fb.local(I32);
+    this.slowTable.push({ pc: insn.pc, npc: insn.npc, refund: b.insns - 1 - insn.index });
+    this.fb.i32Const(this.slowTable.length - 1).set(this.slowIdx);
+    this.fb.br(this.fb.depth - this.slowDepth);
+  }
+
+  /** The slow tail: give back the budget of what did not run, take the event (jitSlowExit), leave. */
+  private emitSlowTail(): void {
     const fb = this.fb;
-    this.refund(b, insn.index);
-    fb.i64Const(insn.pc).i64Const(insn.npc);
+    if (!this.slowTable.length) {
+      fb.unreachable();
+      return;
+    }
+    const rows = new DataView(new ArrayBuffer(this.slowTable.length * SLOW_ROW));
+    this.slowTable.forEach((r, i) => {
+      rows.setBigUint64(i * SLOW_ROW, r.pc, true);
+      rows.setBigUint64(i * SLOW_ROW + 8, r.npc, true);
+      rows.setUint32(i * SLOW_ROW + 16, r.refund, true);
+    });
+    const table = this.ctx.allocData(new Uint8Array(rows.buffer));
+    fb.get(this.slowIdx!).i32Const(SLOW_ROW).i32Mul().tee(this.e);
+    fb.i32Load(table + 16).get(this.budget).i32Add().set(this.budget);
+    fb.get(this.e).i64Load(table).get(this.e).i64Load(table + 8);
     this.callHelper(H_SLOW_EXIT);
     fb.set(this.exitPc);
-    this.exit(ExitKind.Slow, 0);
+    fb.i32Const(ExitKind.Slow).set(this.exitKind).i32Const(0).set(this.exitSlot);
   }
 
   private emitLoad(op: Extract<Op, { kind: 'load' }>, b: IrBlock): void {

@@ -82,7 +82,7 @@ export function translateBatch(job: BatchJob): BatchResult {
     const mark = next;
     const opsMark = result.ops.length;
     try {
-      const made = translateOne(req, job, mb, alloc, result.ops);
+      const made = translateOne(req, job, mb, alloc, result.ops, image);
       if (!made) {
         result.stats.skipped++;
         continue;
@@ -130,6 +130,7 @@ function translateOne(
   mb: ModuleBuilder,
   alloc: (bytes: number) => number,
   ops: BatchResult['ops'],
+  image: Uint8Array,
 ): { region: Region; blocks: IrBlock[]; text?: string } | undefined {
   const pageHost = req.host - (req.host % PAGE);
   const page = req.page;
@@ -147,7 +148,12 @@ function translateOne(
   const succs = blocks.map((b) => successorsOf(b).flatMap((t) => (index.has(t) ? [index.get(t)!] : [])));
   const shape = analyze(blocks.length, succs);
   const allocSlot = (): number => alloc(8); // the image is zeroed: an unlinked slot
-  const fn = compileRegion(blocks, shape, { vars: job.vars, jumpCache: job.jumpCache, typeIndex: (t) => mb.typeIndex(t), allocSlot, text: job.text }, `r${req.pc.toString(16)}`);
+  const allocData = (bytes: Uint8Array): number => {
+    const at = alloc(bytes.length);
+    image.set(bytes, at - job.arenaBase);
+    return at;
+  };
+  const fn = compileRegion(blocks, shape, { vars: job.vars, jumpCache: job.jumpCache, allocData, typeIndex: (t) => mb.typeIndex(t), allocSlot, text: job.text }, `r${req.pc.toString(16)}`);
   mb.addFunction(TRANSLATED, fn.body, `r${req.pc.toString(16)}`, fn.hints);
   return { region, blocks, text: fn.text };
 }
