@@ -32,7 +32,7 @@ export function markCodePage(host: u32): void {
   }
 }
 
-/** Set when noteWrite found code (translated code stops after such a store: jit.ts jitStore). */
+/** Set when noteWrite found code: the store or atomic that wrote it stops after itself (mem.ts). */
 export let codeWritten: bool = false;
 export function clearCodeWritten(): void {
   codeWritten = false;

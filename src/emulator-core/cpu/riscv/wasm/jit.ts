@@ -221,14 +221,12 @@ export function jitLoad(va: u64, size: u32): u64 {
 }
 
 /**
- * A store that missed the TLB (storeSlow). One that wrote a page holding code also stops (the
- * translated code after it may be stale: the run loop checks it again), as does MMIO that
- * changed an interrupt line.
+ * A store that missed the TLB (storeSlow). One that wrote a page holding code stops after itself
+ * (the code after it may be stale: the run loop checks it again; the interpreter does the same),
+ * as does MMIO that changed an interrupt line.
  */
 export function jitStore(va: u64, v: u64, size: u32): void {
-  clearCodeWritten();
   storeSlow(va, v, size);
-  if (codeWritten) requestStop();
   store<u32>(MEM_JIT_VARS + JV_STATUS, slowEvent);
 }
 

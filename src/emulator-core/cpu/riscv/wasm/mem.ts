@@ -4,12 +4,12 @@
 // the trap; an MMIO access that changed an interrupt line sets SLOW_STOP after completing.
 import { TLB_MASK } from './layout';
 import { ACC_EXEC, ACC_READ, ACC_WRITE, CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE, CAUSE_STORE_ACCESS } from './bits';
-import { SLOW_FAULT, excCause, excTval, memFault, slowEvent, stopAt } from './globals';
+import { SLOW_FAULT, excCause, excTval, memFault, requestStop, slowEvent, stopAt } from './globals';
 import { accessFaultCause, tlbLookup, tlbR, tlbW, tlbX, xlate } from './mmu';
 import { isRamHost, memHost, physOk, physRead, physWrite, ramHost } from './phys';
 import { takeTrap } from './trap';
-import { npcOf, pcOf } from './op';
-import { noteWrite } from './codepages';
+import { CONT, npcOf, pcOf } from './op';
+import { clearCodeWritten, codeWritten, noteWrite } from './codepages';
 import { markDirty } from './dirtypages';
 import { C_FETCH_SLOW, C_LOAD_SLOW, C_STORE_SLOW, count } from './counters';
 
@@ -71,8 +71,18 @@ export function loadSlow(va: u64, size: u32): u64 {
 
 // ---- stores ----
 
-/** Stores size bytes of v at va; on a fault nothing is written and slowEvent = SLOW_FAULT. */
+/**
+ * Stores size bytes of v at va; on a fault nothing is written and slowEvent = SLOW_FAULT. A store
+ * that wrote a page holding code stops after its instruction (SLOW_STOP), in the interpreter as
+ * in translated code: what runs next is fetched and checked afresh, so both run the same bytes.
+ */
 export function storeSlow(va: u64, v: u64, size: u32): void {
+  clearCodeWritten();
+  storeSlowAccess(va, v, size);
+  if (codeWritten) requestStop();
+}
+
+function storeSlowAccess(va: u64, v: u64, size: u32): void {
   count(C_STORE_SLOW);
   const inPage = <u32>(va & 0xfff);
   if (inPage + size > 4096) {
@@ -115,6 +125,7 @@ export function storeSlow(va: u64, v: u64, size: u32): void {
  * aligned), or 0 with the fault recorded. Misaligned -> store/AMO address misaligned (QEMU).
  */
 export function amoHost(va: u64, size: u32): u32 {
+  clearCodeWritten();
   if (va & (size - 1)) {
     memFault(CAUSE_MISALIGNED_STORE, va);
     return 0;
@@ -132,6 +143,14 @@ export function amoHost(va: u64, size: u32): u32 {
   noteWrite(h); // about to be written (a code page is never in the write TLB)
   markDirty(h); // the page may not be cached for writes (code, PMP not uniform over it)
   return h;
+}
+
+/**
+ * How an AMO or SC that wrote through amoHost ends: stopped after itself if it wrote a page holding
+ * code (as storeSlow does for stores), else on to the next instruction.
+ */
+export function afterAtomicWrite(rec: u32): u64 {
+  return codeWritten ? stopAt(npcOf(rec)) : CONT;
 }
 
 /** Host address for LR (load permission; RAM only), or 0 with the fault recorded. */

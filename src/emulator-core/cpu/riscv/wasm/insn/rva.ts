@@ -5,7 +5,7 @@
 import { CONT } from '../op';
 import { getX, setX } from '../layout';
 import { dropReservation, resAddr, resValid, reserve } from '../globals';
-import { amoHost, lrHost, slowExit } from '../mem';
+import { afterAtomicWrite, amoHost, lrHost, slowExit } from '../mem';
 
 @inline function sext32(v: u32): u64 {
   return <u64><i64><i32>v;
@@ -37,7 +37,7 @@ export function exec_sc_w(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u3
   dropReservation();
   if (ok) store<u32>(h, <u32>v);
   setX(rd, ok ? 0 : 1);
-  return CONT;
+  return afterAtomicWrite(rec);
 }
 
 /** op: 0 swap, 1 add, 2 xor, 3 and, 4 or, 5 min, 6 max, 7 minu, 8 maxu; a = memory, b = rs2. */
@@ -60,7 +60,7 @@ export function exec_sc_w(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u3
   }
   store<u32>(h, r);
   setX(rd, sext32(a));
-  return CONT;
+  return afterAtomicWrite(rec);
 }
 export function exec_amoswap_w(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
   return amoW(rec, rd, rs1, rs2, 0);
@@ -115,7 +115,7 @@ export function exec_sc_d(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u3
   dropReservation();
   if (ok) store<u64>(h, v);
   setX(rd, ok ? 0 : 1);
-  return CONT;
+  return afterAtomicWrite(rec);
 }
 
 @inline function amoD(rec: u32, rd: u32, rs1: u32, rs2: u32, op: u32): u64 {
@@ -137,7 +137,7 @@ export function exec_sc_d(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u3
   }
   store<u64>(h, r);
   setX(rd, a);
-  return CONT;
+  return afterAtomicWrite(rec);
 }
 export function exec_amoswap_d(rec: u32, rd: u32, rs1: u32, rs2: u32, aq: u32, rl: u32): u64 {
   return amoD(rec, rd, rs1, rs2, 0);
