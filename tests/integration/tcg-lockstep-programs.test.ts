@@ -3,9 +3,10 @@
 // (src/emulator-core/tcg/testing/lockstep.ts), under several slices, hot thresholds and batch
 // sizes, so that translations are made early, made in the middle of a run (batch 1), and run
 // with little budget. Every program must pass on both with identical state after every slice.
-// Besides the CPU's programs (traps, interrupts, paging, PMP, atomics, compressed code), three
+// Besides the CPU's programs (traps, interrupts, paging, PMP, atomics, compressed code), four
 // were written for the translator: self-modifying code (smc.S), a virtual page remapped under
-// translated code (remap.S), and interrupts arriving while a translated loop runs (irq-loop.S).
+// translated code (remap.S), interrupts arriving while a translated loop runs (irq-loop.S), and an
+// instruction crossing into a page that is rewritten, remapped and unmapped (crossing.S).
 import { readdirSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { runLockstep, type LockstepResult } from '../../src/emulator-core/tcg/testing/lockstep';
@@ -33,7 +34,7 @@ const KNOWN_DIVERGENT: Record<string, { config: Config; bug: string }> = {
 };
 
 /** Programs written for the translator: translated code must have run in every configuration. */
-const MUST_TRANSLATE = new Set(['smc.S', 'remap.S', 'irq-loop.S']);
+const MUST_TRANSLATE = new Set(['smc.S', 'remap.S', 'irq-loop.S', 'crossing.S']);
 
 const programs = readdirSync(fixtureDir).filter((f) => f.endsWith('.S')).sort();
 const elves = new Map<string, Uint8Array>();
@@ -46,6 +47,7 @@ const elf = (name: string): Uint8Array => {
 interface Counters {
   jitEnter: number;
   jitExitBudget: number;
+  jitExitGuard: number;
 }
 const counters = (r: LockstepResult): Counters => (r.tcg as unknown as { perfCounters(): Counters }).perfCounters();
 
@@ -70,6 +72,8 @@ describe('bare-metal programs: tci and tcg in lockstep', () => {
           expect(counters(r).jitEnter).toBeGreaterThan(0);
         }
         if (name === 'irq-loop.S') checkInterruptLatency(r, c.slice);
+        // The translated crossing instruction saw its other half change and left to the interpreter.
+        if (name === 'crossing.S') expect(counters(r).jitExitGuard).toBeGreaterThan(0);
       });
     }
   }
