@@ -4,9 +4,11 @@
 // a data area (aligned, small positive offsets the compressed forms reach, and misaligned ones the
 // core splits), forward branches and jumps (direct and through a register), counted loops nested
 // two deep (so code gets hot and runs translated), and calls of leaf functions (direct and
-// indirect). Instructions are compressed where a C form exists, at random. Every program ends:
-// loops are counted by registers nothing else writes, other control only goes forward. It ends by
-// writing 1 to tohost; a trap (none is expected) skips the instruction. Same seed, same program.
+// indirect), instructions that trap (ecall, ebreak, illegal ones, access faults: the handler skips
+// them) and the Sstc timer set to interrupt a few hundred instructions later (wherever the program
+// is then, translated or not). Instructions are compressed where a C form exists, at random. Every
+// program ends: loops are counted by registers nothing else writes, other control only goes
+// forward. It ends by writing 1 to tohost. Same seed, same program.
 import { disassemble } from '../../cpu/riscv/disasm';
 import { decode16, encode32, extractField, insertField } from '../../cpu/riscv/isa/decode';
 import { fields16, insns16 } from '../../cpu/riscv/isa/table.gen';
@@ -47,7 +49,9 @@ type Item =
   | { k: 'jal'; rd: number; to: Label }
   /** auipc rd + addi rd: the address of a label. */
   | { k: 'la'; rd: number; to: Label }
-  | { k: 'label'; id: Label };
+  | { k: 'label'; id: Label }
+  /** Pads to 4 bytes with a c.nop (mtvec needs an aligned handler). */
+  | { k: 'align4' };
 
 export interface RandomProgramOptions {
   /** Use compressed forms where they exist (about half the time). */
@@ -165,7 +169,7 @@ class Generator {
   }
 
   private step(depth: number, inFunction: boolean, forward: () => Label): void {
-    const w = this.r() % 100;
+    const w = this.r() % 108;
     const rd = this.dest(inFunction);
     if (w < 22) this.emit(this.pick(ALU_R), { rd, rs1: this.anyReg(), rs2: this.anyReg() });
     else if (w < 34) this.emit(this.pick(MULDIV), { rd, rs1: this.anyReg(), rs2: this.anyReg() });
@@ -191,7 +195,26 @@ class Generator {
       this.emit('jalr', { rd: 0, rs1: t, imm_i: 0 }, false);
     } else if (w < 96 && depth < 2 && !inFunction) this.loop(depth);
     else if (w < 100 && !inFunction && this.functions.length) this.call();
-    else this.emit('addi', { rd, rs1: this.anyReg(), imm_i: 1 });
+    else if (w >= 100 && w < 104) this.trap(rd);
+    else if (w >= 104) {
+      // The Sstc timer, due in 1..64 ticks (10..640 instructions under the lockstep harness).
+      this.emit('csrrs', { rd, rs1: 0, csr: 0xc01 }, false);
+      this.emit('addi', { rd, rs1: rd, imm_i: 1 + (this.r() % 64) });
+      this.emit('csrrw', { rd: 0, rs1: rd, csr: 0x14d }, false);
+    } else this.emit('addi', { rd, rs1: this.anyReg(), imm_i: 1 });
+  }
+
+  /** An instruction that traps (the handler skips it): a call, a breakpoint, illegal, an access fault. */
+  private trap(rd: number): void {
+    switch (this.r() % 6) {
+      case 0: this.emit('ecall', {}, false); break;
+      case 1: this.emit('ebreak', {}, false); break;
+      case 2: this.items.push({ k: 'w', word: 0x0000, len: 2 }); break; // c.unimp
+      case 3: this.emit('csrrw', { rd: 0, rs1: 0, csr: 0xc00 }, false); break; // cycle is read-only
+      // Nothing answers below 0x800 in the bare-metal harness: access faults.
+      case 4: this.emit(this.pick(LOADS)[0], { rd, rs1: 0, imm_i: this.r() % 0x800 }); break;
+      default: this.emit(this.pick(STORES)[0], { rs1: 0, rs2: this.anyReg(), imm_s: this.r() % 0x800 }); break;
+    }
   }
 
   /** A counted loop: the counter is set, the body runs n times, the back edge tests the counter. */
@@ -224,10 +247,17 @@ class Generator {
     // Prologue: the trap vector, the data pointer, every other register an interesting value.
     this.items.push({ k: 'la', rd: 31, to: handler });
     this.emit('csrrw', { rd: 0, rs1: 31, csr: 0x305 }, false);
+    // Timer interrupts on (Sstc's, taken in M): menvcfg.STCE, mie.STIE, mstatus.MIE.
+    this.li(31, 1n << 63n);
+    this.emit('csrrw', { rd: 0, rs1: 31, csr: 0x30a }, false);
+    this.emit('addi', { rd: 31, rs1: 0, imm_i: 1 << 5 }, false);
+    this.emit('csrrw', { rd: 0, rs1: 31, csr: 0x304 }, false);
+    this.emit('csrrsi', { rd: 0, zimm: 8, csr: 0x300 }, false);
     this.li(S0, BigInt(BASE + DATA + 2048));
     for (const rd of WRITABLE) if (rd) this.li(rd, this.interesting());
     this.sequence(this.opts.steps, 0, false);
-    // Epilogue: tohost = 1, then spin.
+    // Epilogue: interrupts off (the handler uses x30 and x31), tohost = 1, then spin.
+    this.emit('csrrci', { rd: 0, zimm: 8, csr: 0x300 }, false);
     this.emit('addi', { rd: 31, rs1: 0, imm_i: 1 }, false);
     this.items.push({ k: 'la', rd: 30, to: tohost });
     this.emit('sd', { rs1: 30, rs2: 31, imm_s: 0 }, false);
@@ -237,8 +267,13 @@ class Generator {
       this.sequence(3 + (this.r() % 15), 2, true);
       this.emit('jalr', { rd: 0, rs1: 1, imm_i: 0 });
     }
-    // The handler skips the instruction that trapped (2 or 4 bytes, from its low bits).
+    // The handler skips the instruction that trapped (2 or 4 bytes, from its low bits); for the
+    // timer's interrupt it only puts the timer off.
+    const interrupt = this.label();
+    this.items.push({ k: 'align4' });
     this.place(handler);
+    this.emit('csrrs', { rd: 30, rs1: 0, csr: 0x342 }, false);
+    this.items.push({ k: 'br', name: 'blt', rs1: 30, rs2: 0, to: interrupt });
     this.emit('csrrs', { rd: 30, rs1: 0, csr: 0x341 }, false);
     this.emit('lhu', { rd: 31, rs1: 30, imm_i: 0 }, false);
     this.emit('andi', { rd: 31, rs1: 31, imm_i: 3 }, false);
@@ -248,6 +283,10 @@ class Generator {
     this.emit('addi', { rd: 31, rs1: 31, imm_i: 2 }, false);
     this.emit('add', { rd: 30, rs1: 30, rs2: 31 }, false);
     this.emit('csrrw', { rd: 0, rs1: 30, csr: 0x341 }, false);
+    this.emit('mret', {}, false);
+    this.place(interrupt);
+    this.emit('addi', { rd: 31, rs1: 0, imm_i: -1 }, false);
+    this.emit('csrrw', { rd: 0, rs1: 31, csr: 0x14d }, false);
     this.emit('mret', {}, false);
     this.tohostLabel = tohost;
   }
@@ -281,6 +320,7 @@ function assembleItems(items: Item[], tohostLabel: Label): { image: Uint8Array; 
   let off = 0;
   for (const it of items) {
     if (it.k === 'label') at.set(it.id, off);
+    else if (it.k === 'align4') off += off % 4;
     else off += it.k === 'w' ? it.len : it.k === 'la' ? 8 : 4;
   }
   at.set(tohostLabel, TOHOST);
@@ -299,6 +339,7 @@ function assembleItems(items: Item[], tohostLabel: Label): { image: Uint8Array; 
   for (const it of items) {
     switch (it.k) {
       case 'label': break;
+      case 'align4': if (off % 4) put(0x0001, 2); break;
       case 'w': put(it.word, it.len); break;
       case 'br': put(encode32(it.name, { rs1: it.rs1, rs2: it.rs2, imm_b: rel(it.to) }), 4); break;
       case 'jal': put(encode32('jal', { rd: it.rd, imm_j: rel(it.to) }), 4); break;
