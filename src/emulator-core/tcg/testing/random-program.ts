@@ -189,10 +189,11 @@ class Generator {
     } else if (w < 87) this.items.push({ k: 'br', name: this.pick(BRANCHES), rs1: this.anyReg(), rs2: this.anyReg(), to: forward() });
     else if (w < 89) this.items.push({ k: 'jal', rd: 0, to: forward() });
     else if (w < 90) {
-      // A forward jump through a register (an indirect exit that lands in the same page, or not).
+      // A forward jump through a register (an indirect exit that lands in the same page, or not),
+      // sometimes linking into the register it jumps through (the target is read first).
       const t = this.pick(WRITABLE.filter((x) => x > 1));
       this.items.push({ k: 'la', rd: t, to: forward() });
-      this.emit('jalr', { rd: 0, rs1: t, imm_i: 0 }, false);
+      this.emit('jalr', { rd: this.chance(0.5) ? t : 0, rs1: t, imm_i: 0 }, false);
     } else if (w < 96 && depth < 2 && !inFunction) this.loop(depth);
     else if (w < 100 && !inFunction && this.functions.length) this.call();
     else if (w >= 100 && w < 103) this.trap(rd);
