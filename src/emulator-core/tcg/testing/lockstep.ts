@@ -34,7 +34,8 @@ const STATE_CSRS = [
   0x300, 0x302, 0x303, 0x304, 0x305, 0x340, 0x341, 0x342, 0x343, 0x344, 0x105, 0x140, 0x141, 0x142, 0x143, 0x180, 0x003,
 ];
 
-function state(cpu: RiscvCpu, exit: ExitReason): string[] {
+/** The architectural state compared after every slice, as `name=value` strings in a fixed order. */
+export function state(cpu: RiscvCpu, exit: ExitReason): string[] {
   const s = [`pc=${cpu.getPc(0).toString(16)}`, `priv=${cpu.getPriv(0)}`, `exit=${exit}`, `instret=${cpu.instret(0)}`];
   for (let r = 1; r < 32; r++) s.push(`x${r}=${cpu.getX(0, r).toString(16)}`);
   for (let r = 0; r < 32; r++) s.push(`f${r}=${cpu.getF(0, r).toString(16)}`);
@@ -42,7 +43,7 @@ function state(cpu: RiscvCpu, exit: ExitReason): string[] {
   return s;
 }
 
-const ramHash = (cpu: RiscvCpu): string => createHash('sha256').update(cpu.ram).digest('hex');
+export const ramHash = (cpu: RiscvCpu): string => createHash('sha256').update(cpu.ram).digest('hex');
 
 export function runLockstep(elf: Uint8Array, opts: LockstepOptions = {}): LockstepResult {
   const slice = opts.slice ?? 10_000;

@@ -1,0 +1,196 @@
+(func $r80000000 (param i32) (result i64)
+  (local i64 i64 i64 i32 i64 i64 i32 i64 i32 i32)
+  i32.const 0
+  i32.load offset=4124
+  local.set 4
+  i32.const 0
+  i64.load offset=80
+  local.set 1
+  i32.const 0
+  i64.load offset=88
+  local.set 2
+  i32.const 0
+  i64.load offset=96
+  local.set 3
+  block
+    local.get 0
+    i32.const 1
+    i32.lt_s
+    if
+      i64.const 2147483648
+      local.set 8
+      i32.const 0
+      local.set 9
+      i32.const 0
+      local.set 10
+      br 1
+    end
+    local.get 0
+    i32.const 1
+    i32.sub
+    local.set 0
+    local.get 0
+    i32.const 3
+    i32.lt_s
+    if
+      i64.const 2147487736
+      local.set 8
+      i32.const 0
+      local.set 9
+      i32.const 0
+      local.set 10
+      br 1
+    end
+    local.get 0
+    i32.const 3
+    i32.sub
+    local.set 0
+    local.get 1
+    i64.const 1
+    i64.add
+    local.set 1
+    local.get 2
+    i64.const 1
+    i64.add
+    local.set 2
+    local.get 4
+    i32.const 16
+    i32.add
+    local.tee 7
+    i64.load
+    i64.const 2147487744
+    i64.eq
+    if (result i32)
+      i32.const -2147479552
+      local.get 7
+      i32.load offset=8
+      i32.add
+      i32.load16_u
+      i32.const 38
+      i32.ne
+    else
+      i32.const 1
+    end
+    if
+      local.get 0
+      i32.const 1
+      i32.add
+      local.set 0
+      i64.const 2147487742
+      local.set 8
+      i32.const 6
+      local.set 9
+      i32.const 0
+      local.set 10
+      br 1
+    end
+    local.get 3
+    i64.const 2
+    i64.add
+    local.set 3
+    i64.const 2147487746
+    local.set 8
+    i32.const 1
+    local.set 9
+    i32.const 0
+    local.set 10
+    br 0
+    unreachable
+  end
+  i32.const 0
+  local.get 1
+  i64.store offset=80
+  i32.const 0
+  local.get 2
+  i64.store offset=88
+  i32.const 0
+  local.get 3
+  i64.store offset=96
+  i32.const 0
+  local.get 0
+  i32.lt_s
+  if
+    local.get 10
+    if
+      local.get 10
+      i32.load offset=4
+      i32.const 0
+      i32.load offset=4096
+      i32.eq
+      if
+        local.get 10
+        i32.load
+        local.tee 7
+        if
+          local.get 0
+          local.get 7
+          return_call_indirect (type 0) ;; chain
+        end
+      end
+    else
+      local.get 9
+      i32.const 1
+      i32.eq
+      local.get 9
+      i32.const 2
+      i32.eq
+      i32.or
+      if
+        local.get 8
+        i32.wrap_i64
+        i32.const 1
+        i32.shr_u
+        i32.const 4095
+        i32.and
+        i32.const 5
+        i32.shl
+        local.tee 7
+        i64.load offset=32768
+        local.get 8
+        i64.eq
+        local.get 7
+        i32.load offset=32776
+        i32.const 0
+        i32.load offset=4144
+        i32.eq
+        i32.and
+        local.get 7
+        i32.load offset=32780
+        i32.const 0
+        i32.load offset=4124
+        i32.eq
+        i32.and
+        if (result i32)
+          local.get 7
+          i32.load offset=32784
+        else
+          local.get 8
+          i32.const 5
+          call_indirect (type 1) ;; jitLookup
+        end
+        local.tee 7
+        if
+          local.get 0
+          local.get 7
+          return_call_indirect (type 0) ;; chain
+        end
+      end
+    end
+  end
+  local.get 10
+  if
+    i32.const 0
+    local.get 10
+    i32.store offset=4108
+    i32.const 0
+    local.get 8
+    i64.store offset=4128
+  end
+  i32.const 0
+  local.get 0
+  i32.store offset=4100
+  i32.const 0
+  local.get 9
+  i32.store offset=4112
+  local.get 8
+)

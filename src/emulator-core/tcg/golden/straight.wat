@@ -1,0 +1,212 @@
+(func $r80000000 (param i32) (result i64)
+  (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i32 i64 i32 i32 i64)
+  i32.const 0
+  i64.load offset=8
+  local.set 1
+  i32.const 0
+  i64.load offset=40
+  local.set 2
+  i32.const 0
+  i64.load offset=80
+  local.set 3
+  i32.const 0
+  i64.load offset=88
+  local.set 4
+  i32.const 0
+  i64.load offset=96
+  local.set 5
+  i32.const 0
+  i64.load offset=104
+  local.set 6
+  i32.const 0
+  i64.load offset=112
+  local.set 7
+  i32.const 0
+  i64.load offset=120
+  local.set 8
+  i32.const 0
+  i64.load offset=128
+  local.set 9
+  i32.const 0
+  i64.load offset=136
+  local.set 10
+  block
+    local.get 0
+    i32.const 9
+    i32.lt_s
+    if
+      i64.const 2147483648
+      local.set 14
+      i32.const 0
+      local.set 15
+      i32.const 0
+      local.set 16
+      br 1
+    end
+    local.get 0
+    i32.const 9
+    i32.sub
+    local.set 0
+    local.get 4
+    local.get 5
+    i64.add
+    local.set 3
+    local.get 3
+    local.get 4
+    i64.sub
+    local.set 6
+    local.get 6
+    i64.const -1
+    i64.xor
+    local.set 7
+    local.get 7
+    i64.const 3
+    i64.shl
+    local.set 8
+    local.get 8
+    i64.const 1
+    i64.shr_s
+    local.set 8
+    local.get 8
+    local.get 3
+    i64.lt_u
+    i64.extend_i32_u
+    local.set 9
+    local.get 3
+    local.get 8
+    i64.add
+    i64.extend32_s
+    local.set 10
+    local.get 10
+    i32.wrap_i64
+    i64.const 31
+    i32.wrap_i64
+    i32.shr_s
+    i64.extend_i32_s
+    local.set 2
+    local.get 1
+    i64.const 0
+    i64.add
+    local.set 17
+    local.get 17
+    i64.const -2
+    i64.and
+    local.set 17
+    local.get 17
+    local.set 14
+    i32.const 2
+    local.set 15
+    i32.const 0
+    local.set 16
+    br 0
+    unreachable
+  end
+  i32.const 0
+  local.get 2
+  i64.store offset=40
+  i32.const 0
+  local.get 3
+  i64.store offset=80
+  i32.const 0
+  local.get 6
+  i64.store offset=104
+  i32.const 0
+  local.get 7
+  i64.store offset=112
+  i32.const 0
+  local.get 8
+  i64.store offset=120
+  i32.const 0
+  local.get 9
+  i64.store offset=128
+  i32.const 0
+  local.get 10
+  i64.store offset=136
+  i32.const 0
+  local.get 0
+  i32.lt_s
+  if
+    local.get 16
+    if
+      local.get 16
+      i32.load offset=4
+      i32.const 0
+      i32.load offset=4096
+      i32.eq
+      if
+        local.get 16
+        i32.load
+        local.tee 13
+        if
+          local.get 0
+          local.get 13
+          return_call_indirect (type 0) ;; chain
+        end
+      end
+    else
+      local.get 15
+      i32.const 1
+      i32.eq
+      local.get 15
+      i32.const 2
+      i32.eq
+      i32.or
+      if
+        local.get 14
+        i32.wrap_i64
+        i32.const 1
+        i32.shr_u
+        i32.const 4095
+        i32.and
+        i32.const 5
+        i32.shl
+        local.tee 13
+        i64.load offset=32768
+        local.get 14
+        i64.eq
+        local.get 13
+        i32.load offset=32776
+        i32.const 0
+        i32.load offset=4144
+        i32.eq
+        i32.and
+        local.get 13
+        i32.load offset=32780
+        i32.const 0
+        i32.load offset=4124
+        i32.eq
+        i32.and
+        if (result i32)
+          local.get 13
+          i32.load offset=32784
+        else
+          local.get 14
+          i32.const 5
+          call_indirect (type 1) ;; jitLookup
+        end
+        local.tee 13
+        if
+          local.get 0
+          local.get 13
+          return_call_indirect (type 0) ;; chain
+        end
+      end
+    end
+  end
+  local.get 16
+  if
+    i32.const 0
+    local.get 16
+    i32.store offset=4108
+    i32.const 0
+    local.get 14
+    i64.store offset=4128
+  end
+  i32.const 0
+  local.get 0
+  i32.store offset=4100
+  i32.const 0
+  local.get 15
+  i32.store offset=4112
+  local.get 14
+)
