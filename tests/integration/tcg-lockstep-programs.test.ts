@@ -25,18 +25,16 @@ const CONFIGS: Config[] = [
 ];
 
 /** Programs on which tci and tcg are known to differ: each is a bug report, skipped until fixed. */
-const KNOWN_DIVERGENT: Record<string, { config: Config; bug: string }> = {
-  // The interpreter runs the rest of a decoded block after a store into it (the old instruction);
-  // translated code stops after a store that hit code (jit.ts jitStore), so the run loop fetches
-  // the next instruction again (the new one). Both are allowed without fence.i, but tci and tcg
-  // must agree: with this config, slice 4 ends with tci a0 = 3 and tcg a0 = 4.
-  'smc-same-block.S': { config: { slice: 10, hotThreshold: 1, batch: 64 }, bug: 'a store rewriting the next instruction of its own block: tci runs the old one, tcg the new one' },
-  // A store made by an instruction translated code runs through the interpreter's handler
-  // (jitExec: amoswap.w, sc.w, fsw here) into another block of the running region does not stop
-  // the region (jitStore's check of codeWritten has no counterpart in jitExec): tcg runs the old
-  // instruction and fails check 1 (slice 2 ends with tci pc 0x8000002c, tcg pc in `fail`), tci
-  // runs the new one. Each of the three stores alone diverges the same way.
-  'smc-exec-store.S': { config: { slice: 100, hotThreshold: 1, batch: 64 }, bug: 'a store by an exec\'d instruction (AMO, sc, FP store) into its running region: tcg runs the old code' },
+/**
+ * Self-modifying code without fence.i, in the configurations that once made tci and tcg disagree
+ * (the ISA allows the old or the new instruction; both must run the same one): a store rewriting
+ * the next instruction of its own block (tci finished its decoded block with the old bytes), and
+ * stores by instructions run through the interpreter's handler (amoswap.w, sc.w, fsw) into the
+ * running region (tcg ran on). Now a store or atomic that writes code stops after itself in both.
+ */
+const REGRESSIONS: Record<string, Config> = {
+  'smc-same-block.S': { slice: 10, hotThreshold: 1, batch: 64 },
+  'smc-exec-store.S': { slice: 100, hotThreshold: 1, batch: 64 },
 };
 
 /** Programs written for the translator: translated code must have run in every configuration. */
@@ -68,7 +66,7 @@ function run(name: string, c: Config): LockstepResult {
 
 describe('bare-metal programs: tci and tcg in lockstep', () => {
   let entered = 0;
-  for (const name of programs.filter((p) => !(p in KNOWN_DIVERGENT))) {
+  for (const name of programs) {
     for (const c of CONFIGS) {
       test(`${name}, slice ${c.slice}, hot threshold ${c.hotThreshold}, batch ${c.batch}`, () => {
         const r = run(name, c);
@@ -85,10 +83,8 @@ describe('bare-metal programs: tci and tcg in lockstep', () => {
   }
   test('translated code ran', () => expect(entered).toBeGreaterThan(1000));
 
-  for (const [name, { config, bug }] of Object.entries(KNOWN_DIVERGENT)) {
-    test.skip(`known bug: ${name} (${bug})`, () => {
-      run(name, config);
-    });
+  for (const [name, c] of Object.entries(REGRESSIONS)) {
+    test(`${name} in the configuration that once diverged (slice ${c.slice})`, () => void run(name, c));
   }
 });
 

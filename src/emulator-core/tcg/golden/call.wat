@@ -10,31 +10,12 @@
   i64.load offset=120
   local.set 3
   block
-    local.get 0
-    i32.const 1
-    i32.lt_s
-    if
-      i64.const 2147483648
-      local.set 7
-      i32.const 0
-      local.set 8
-      i32.const 0
-      local.set 9
-      br 1
-    end
-    local.get 0
-    i32.const 1
-    i32.sub
-    local.set 0
-    local.get 2
-    i64.const 0
-    i64.eq
-    if
+    block
       local.get 0
       i32.const 1
       i32.lt_s
       if
-        i64.const 2147483660
+        i64.const 2147483648
         local.set 7
         i32.const 0
         local.set 8
@@ -44,55 +25,77 @@
       end
       local.get 0
       i32.const 1
-      i32.sub
-      local.set 0
-      local.get 3
-      i64.const 0
-      i64.add
-      local.set 10
-      local.get 10
-      i64.const -2
-      i64.and
-      local.set 10
-      i64.const 2147483664
-      local.set 1
-      local.get 10
-      local.set 7
-      i32.const 2
-      local.set 8
-      i32.const 0
-      local.set 9
-      br 1
-    else
-      local.get 0
-      i32.const 2
-      i32.lt_s
-      if
-        i64.const 2147483652
-        local.set 7
-        i32.const 0
-        local.set 8
-        i32.const 0
-        local.set 9
-        br 2
-      end
-      local.get 0
-      i32.const 2
       i32.sub
       local.set 0
       local.get 2
-      i64.const -1
-      i64.add
-      local.set 2
-      i64.const 2147483660
-      local.set 1
-      i64.const 2147487744
-      local.set 7
-      i32.const 1
-      local.set 8
-      i32.const 0
-      local.set 9
-      br 1
+      i64.const 0
+      i64.eq
+      if
+        local.get 0
+        i32.const 1
+        i32.lt_s
+        if
+          i64.const 2147483660
+          local.set 7
+          i32.const 0
+          local.set 8
+          i32.const 0
+          local.set 9
+          br 3
+        end
+        local.get 0
+        i32.const 1
+        i32.sub
+        local.set 0
+        local.get 3
+        i64.const 0
+        i64.add
+        local.set 10
+        local.get 10
+        i64.const -2
+        i64.and
+        local.set 10
+        i64.const 2147483664
+        local.set 1
+        local.get 10
+        local.set 7
+        i32.const 2
+        local.set 8
+        i32.const 0
+        local.set 9
+        br 2
+      else
+        local.get 0
+        i32.const 2
+        i32.lt_s
+        if
+          i64.const 2147483652
+          local.set 7
+          i32.const 0
+          local.set 8
+          i32.const 0
+          local.set 9
+          br 3
+        end
+        local.get 0
+        i32.const 2
+        i32.sub
+        local.set 0
+        local.get 2
+        i64.const -1
+        i64.add
+        local.set 2
+        i64.const 2147483660
+        local.set 1
+        i64.const 2147487744
+        local.set 7
+        i32.const 1
+        local.set 8
+        i32.const 0
+        local.set 9
+        br 2
+      end
+      unreachable
     end
     unreachable
   end

@@ -1,5 +1,5 @@
 (func $r80000000 (param i32) (result i64)
-  (local i64 i64 i64 i64 i64 i64 i32 i32 i64 i64 i32 i64 i32 i32 i64)
+  (local i64 i64 i64 i64 i64 i64 i32 i32 i64 i64 i32 i64 i32 i32 i32 i64)
   i32.const 0
   i32.load offset=4116
   local.set 7
@@ -25,32 +25,12 @@
   i64.load offset=104
   local.set 6
   block
-    local.get 0
-    i32.const 2
-    i32.lt_s
-    if
-      i64.const 2147483648
-      local.set 12
-      i32.const 0
-      local.set 13
-      i32.const 0
-      local.set 14
-      br 1
-    end
-    local.get 0
-    i32.const 2
-    i32.sub
-    local.set 0
-    i64.const 0
-    local.set 3
-    i64.const 5
-    local.set 4
-    loop
+    block
       local.get 0
-      i32.const 6
+      i32.const 2
       i32.lt_s
       if
-        i64.const 2147483652
+        i64.const 2147483648
         local.set 12
         i32.const 0
         local.set 13
@@ -59,144 +39,19 @@
         br 2
       end
       local.get 0
-      i32.const 6
+      i32.const 2
       i32.sub
       local.set 0
-      local.get 3
-      i64.const 3
-      i64.add
-      local.set 3
-      local.get 2
-      i64.const 4
-      i64.add
-      local.set 9
-      local.get 9
-      i32.wrap_i64
-      i32.const 8
-      i32.shr_u
-      i32.const 4080
-      i32.and
-      local.get 7
-      i32.add
-      local.tee 11
-      i64.load
-      local.get 9
-      i64.const -4093
-      i64.and
-      i64.eq
-      if (result i64)
-        local.get 9
-        i32.wrap_i64
-        local.get 11
-        i32.load offset=8
-        i32.add
-        i64.load32_s
-      else
-        local.get 9
-        i32.const 4
-        i32.const 1
-        call_indirect (type 0) ;; jitLoad
-        i64.extend32_s
-        local.set 10
-        i32.const 0
-        i32.load offset=4104
-        if
-          i32.const 0
-          i32.load offset=4104
-          i32.const 2
-          i32.eq
-          if
-            local.get 10
-            local.set 5
-          end
-          local.get 0
-          i32.const 4
-          i32.add
-          local.set 0
-          i64.const 2147483654
-          i64.const 2147483656
-          i32.const 3
-          call_indirect (type 1) ;; jitSlowExit
-          local.set 12
-          i32.const 3
-          local.set 13
-          i32.const 0
-          local.set 14
-          br 3
-        end
-        local.get 10
-      end
-      local.set 5
-      local.get 3
-      local.get 5
-      i64.add
-      local.set 3
-      local.get 2
-      i64.const 8
-      i64.add
-      local.set 9
-      local.get 9
-      i32.wrap_i64
-      i32.const 8
-      i32.shr_u
-      i32.const 4080
-      i32.and
-      local.get 8
-      i32.add
-      local.tee 11
-      i64.load
-      local.get 9
-      i64.const -4093
-      i64.and
-      i64.eq
-      if
-        local.get 9
-        i32.wrap_i64
-        local.get 11
-        i32.load offset=8
-        i32.add
-        local.get 3
-        i64.store32
-      else
-        local.get 9
-        local.get 3
-        i32.const 4
-        i32.const 2
-        call_indirect (type 2) ;; jitStore
-        i32.const 0
-        i32.load offset=4104
-        if
-          local.get 0
-          i32.const 2
-          i32.add
-          local.set 0
-          i64.const 2147483658
-          i64.const 2147483660
-          i32.const 3
-          call_indirect (type 1) ;; jitSlowExit
-          local.set 12
-          i32.const 3
-          local.set 13
-          i32.const 0
-          local.set 14
-          br 3
-        end
-      end
-      local.get 4
-      i64.const -1
-      i64.add
-      local.set 4
-      local.get 4
       i64.const 0
-      i64.ne
-      if
-        br 1
-      else
+      local.set 3
+      i64.const 5
+      local.set 4
+      loop
         local.get 0
-        i32.const 2
+        i32.const 6
         i32.lt_s
         if
-          i64.const 2147483664
+          i64.const 2147483652
           local.set 12
           i32.const 0
           local.set 13
@@ -205,31 +60,175 @@
           br 3
         end
         local.get 0
-        i32.const 2
+        i32.const 6
         i32.sub
         local.set 0
-        i64.const 0
         local.get 3
+        i64.const 3
         i64.add
-        local.set 6
-        local.get 1
-        i64.const 0
+        local.set 3
+        local.get 2
+        i64.const 4
         i64.add
-        local.set 15
-        local.get 15
-        i64.const -2
+        local.set 9
+        local.get 9
+        i32.wrap_i64
+        i32.const 8
+        i32.shr_u
+        i32.const 4080
+        i32.and
+        local.get 7
+        i32.add
+        local.tee 11
+        i64.load
+        local.get 9
+        i64.const -4093
         i64.and
-        local.set 15
-        local.get 15
-        local.set 12
-        i32.const 2
-        local.set 13
-        i32.const 0
-        local.set 14
-        br 2
+        i64.eq
+        if (result i64)
+          local.get 9
+          i32.wrap_i64
+          local.get 11
+          i32.load offset=8
+          i32.add
+          i64.load32_s
+        else
+          local.get 9
+          i32.const 4
+          i32.const 1
+          call_indirect (type 0) ;; jitLoad
+          i64.extend32_s
+          local.set 10
+          i32.const 0
+          i32.load offset=4104
+          if
+            i32.const 0
+            i32.load offset=4104
+            i32.const 2
+            i32.eq
+            if
+              local.get 10
+              local.set 5
+            end
+            i32.const 0
+            local.set 15
+            br 3
+          end
+          local.get 10
+        end
+        local.set 5
+        local.get 3
+        local.get 5
+        i64.add
+        local.set 3
+        local.get 2
+        i64.const 8
+        i64.add
+        local.set 9
+        local.get 9
+        i32.wrap_i64
+        i32.const 8
+        i32.shr_u
+        i32.const 4080
+        i32.and
+        local.get 8
+        i32.add
+        local.tee 11
+        i64.load
+        local.get 9
+        i64.const -4093
+        i64.and
+        i64.eq
+        if
+          local.get 9
+          i32.wrap_i64
+          local.get 11
+          i32.load offset=8
+          i32.add
+          local.get 3
+          i64.store32
+        else
+          local.get 9
+          local.get 3
+          i32.const 4
+          i32.const 2
+          call_indirect (type 1) ;; jitStore
+          i32.const 0
+          i32.load offset=4104
+          if
+            i32.const 1
+            local.set 15
+            br 3
+          end
+        end
+        local.get 4
+        i64.const -1
+        i64.add
+        local.set 4
+        local.get 4
+        i64.const 0
+        i64.ne
+        if
+          br 1
+        else
+          local.get 0
+          i32.const 2
+          i32.lt_s
+          if
+            i64.const 2147483664
+            local.set 12
+            i32.const 0
+            local.set 13
+            i32.const 0
+            local.set 14
+            br 4
+          end
+          local.get 0
+          i32.const 2
+          i32.sub
+          local.set 0
+          i64.const 0
+          local.get 3
+          i64.add
+          local.set 6
+          local.get 1
+          i64.const 0
+          i64.add
+          local.set 16
+          local.get 16
+          i64.const -2
+          i64.and
+          local.set 16
+          local.get 16
+          local.set 12
+          i32.const 2
+          local.set 13
+          i32.const 0
+          local.set 14
+          br 3
+        end
       end
+      unreachable
     end
-    unreachable
+    local.get 15
+    i32.const 24
+    i32.mul
+    local.tee 11
+    i32.load offset=2097168
+    local.get 0
+    i32.add
+    local.set 0
+    local.get 11
+    i64.load offset=2097152
+    local.get 11
+    i64.load offset=2097160
+    i32.const 3
+    call_indirect (type 2) ;; jitSlowExit
+    local.set 12
+    i32.const 3
+    local.set 13
+    i32.const 0
+    local.set 14
   end
   i32.const 0
   local.get 3

@@ -1,5 +1,5 @@
 (func $r80000000 (param i32) (result i64)
-  (local i64 i64 i64 i64 i64 i64 i64 i64 i32 i32 i64 i64 i32 i64 i32 i32 i64)
+  (local i64 i64 i64 i64 i64 i64 i64 i64 i32 i32 i64 i64 i32 i64 i32 i32 i32 i64)
   i32.const 0
   i32.load offset=4116
   local.set 9
@@ -31,146 +31,156 @@
   i64.load offset=104
   local.set 8
   block
-    local.get 0
-    i32.const 9
-    i32.lt_s
-    if
-      i64.const 2147483648
-      local.set 14
-      i32.const 0
-      local.set 15
-      i32.const 0
-      local.set 16
-      br 1
-    end
-    local.get 0
-    i32.const 9
-    i32.sub
-    local.set 0
-    i64.const 305418240
-    local.set 5
-    i64.const 305419896
-    local.set 5
-    i64.const 2147483656
-    local.set 6
-    i64.const 2147483720
-    local.set 6
-    i64.const 2147483728
-    local.set 11
-    local.get 11
-    i32.wrap_i64
-    i32.const 8
-    i32.shr_u
-    i32.const 4080
-    i32.and
-    local.get 9
-    i32.add
-    local.tee 13
-    i64.load
-    local.get 11
-    i64.const -4089
-    i64.and
-    i64.eq
-    if (result i64)
-      local.get 11
-      i32.wrap_i64
-      local.get 13
-      i32.load offset=8
-      i32.add
-      i64.load
-    else
-      local.get 11
-      i32.const 8
-      i32.const 1
-      call_indirect (type 0) ;; jitLoad
-      local.set 12
-      i32.const 0
-      i32.load offset=4104
+    block
+      local.get 0
+      i32.const 9
+      i32.lt_s
       if
-        i32.const 0
-        i32.load offset=4104
-        i32.const 2
-        i32.eq
-        if
-          local.get 12
-          local.set 7
-        end
-        local.get 0
-        i32.const 4
-        i32.add
-        local.set 0
-        i64.const 2147483664
-        i64.const 2147483668
-        i32.const 3
-        call_indirect (type 1) ;; jitSlowExit
+        i64.const 2147483648
         local.set 14
-        i32.const 3
+        i32.const 0
         local.set 15
         i32.const 0
         local.set 16
         br 2
       end
-      local.get 12
-    end
-    local.set 7
-    i64.const 5
-    local.set 2
-    i64.const 80
-    local.set 3
-    i64.const 305419976
-    local.set 4
-    local.get 0
-    i32.const 1
-    i32.lt_s
-    if
-      i64.const 2147483684
+      local.get 0
+      i32.const 9
+      i32.sub
+      local.set 0
+      i64.const 305418240
+      local.set 5
+      i64.const 305419896
+      local.set 5
+      i64.const 2147483656
+      local.set 6
+      i64.const 2147483720
+      local.set 6
+      i64.const 2147483728
+      local.set 11
+      local.get 11
+      i32.wrap_i64
+      i32.const 8
+      i32.shr_u
+      i32.const 4080
+      i32.and
+      local.get 9
+      i32.add
+      local.tee 13
+      i64.load
+      local.get 11
+      i64.const -4089
+      i64.and
+      i64.eq
+      if (result i64)
+        local.get 11
+        i32.wrap_i64
+        local.get 13
+        i32.load offset=8
+        i32.add
+        i64.load
+      else
+        local.get 11
+        i32.const 8
+        i32.const 1
+        call_indirect (type 0) ;; jitLoad
+        local.set 12
+        i32.const 0
+        i32.load offset=4104
+        if
+          i32.const 0
+          i32.load offset=4104
+          i32.const 2
+          i32.eq
+          if
+            local.get 12
+            local.set 7
+          end
+          i32.const 0
+          local.set 17
+          br 2
+        end
+        local.get 12
+      end
+      local.set 7
+      i64.const 5
+      local.set 2
+      i64.const 80
+      local.set 3
+      i64.const 305419976
+      local.set 4
+      local.get 0
+      i32.const 1
+      i32.lt_s
+      if
+        i64.const 2147483684
+        local.set 14
+        i32.const 0
+        local.set 15
+        i32.const 0
+        local.set 16
+        br 2
+      end
+      local.get 0
+      i32.const 1
+      i32.sub
+      local.set 0
+      local.get 8
+      i64.const 1
+      i64.add
+      local.set 8
+      local.get 0
+      i32.const 1
+      i32.lt_s
+      if
+        i64.const 2147483688
+        local.set 14
+        i32.const 0
+        local.set 15
+        i32.const 0
+        local.set 16
+        br 2
+      end
+      local.get 0
+      i32.const 1
+      i32.sub
+      local.set 0
+      local.get 1
+      i64.const 0
+      i64.add
+      local.set 18
+      local.get 18
+      i64.const -2
+      i64.and
+      local.set 18
+      local.get 18
       local.set 14
-      i32.const 0
+      i32.const 2
       local.set 15
       i32.const 0
       local.set 16
       br 1
+      unreachable
     end
-    local.get 0
-    i32.const 1
-    i32.sub
-    local.set 0
-    local.get 8
-    i64.const 1
-    i64.add
-    local.set 8
-    local.get 0
-    i32.const 1
-    i32.lt_s
-    if
-      i64.const 2147483688
-      local.set 14
-      i32.const 0
-      local.set 15
-      i32.const 0
-      local.set 16
-      br 1
-    end
-    local.get 0
-    i32.const 1
-    i32.sub
-    local.set 0
-    local.get 1
-    i64.const 0
-    i64.add
-    local.set 17
     local.get 17
-    i64.const -2
-    i64.and
-    local.set 17
-    local.get 17
+    i32.const 24
+    i32.mul
+    local.tee 13
+    i32.load offset=2097168
+    local.get 0
+    i32.add
+    local.set 0
+    local.get 13
+    i64.load offset=2097152
+    local.get 13
+    i64.load offset=2097160
+    i32.const 3
+    call_indirect (type 1) ;; jitSlowExit
     local.set 14
-    i32.const 2
+    i32.const 3
     local.set 15
     i32.const 0
     local.set 16
-    br 0
-    unreachable
   end
   i32.const 0
   local.get 2

@@ -13,88 +13,91 @@
   i64.load offset=96
   local.set 3
   block
-    local.get 0
-    i32.const 1
-    i32.lt_s
-    if
-      i64.const 2147483648
-      local.set 8
-      i32.const 0
-      local.set 9
-      i32.const 0
-      local.set 10
-      br 1
-    end
-    local.get 0
-    i32.const 1
-    i32.sub
-    local.set 0
-    local.get 0
-    i32.const 3
-    i32.lt_s
-    if
-      i64.const 2147487736
-      local.set 8
-      i32.const 0
-      local.set 9
-      i32.const 0
-      local.set 10
-      br 1
-    end
-    local.get 0
-    i32.const 3
-    i32.sub
-    local.set 0
-    local.get 1
-    i64.const 1
-    i64.add
-    local.set 1
-    local.get 2
-    i64.const 1
-    i64.add
-    local.set 2
-    local.get 4
-    i32.const 16
-    i32.add
-    local.tee 7
-    i64.load
-    i64.const 2147487744
-    i64.eq
-    if (result i32)
-      i32.const -2147479552
-      local.get 7
-      i32.load offset=8
-      i32.add
-      i32.load16_u
-      i32.const 38
-      i32.ne
-    else
-      i32.const 1
-    end
-    if
+    block
       local.get 0
       i32.const 1
-      i32.add
+      i32.lt_s
+      if
+        i64.const 2147483648
+        local.set 8
+        i32.const 0
+        local.set 9
+        i32.const 0
+        local.set 10
+        br 2
+      end
+      local.get 0
+      i32.const 1
+      i32.sub
       local.set 0
-      i64.const 2147487742
+      local.get 0
+      i32.const 3
+      i32.lt_s
+      if
+        i64.const 2147487736
+        local.set 8
+        i32.const 0
+        local.set 9
+        i32.const 0
+        local.set 10
+        br 2
+      end
+      local.get 0
+      i32.const 3
+      i32.sub
+      local.set 0
+      local.get 1
+      i64.const 1
+      i64.add
+      local.set 1
+      local.get 2
+      i64.const 1
+      i64.add
+      local.set 2
+      local.get 4
+      i32.const 16
+      i32.add
+      local.tee 7
+      i64.load
+      i64.const 2147487744
+      i64.eq
+      if (result i32)
+        i32.const -2147479552
+        local.get 7
+        i32.load offset=8
+        i32.add
+        i32.load16_u
+        i32.const 38
+        i32.ne
+      else
+        i32.const 1
+      end
+      if
+        local.get 0
+        i32.const 1
+        i32.add
+        local.set 0
+        i64.const 2147487742
+        local.set 8
+        i32.const 6
+        local.set 9
+        i32.const 0
+        local.set 10
+        br 2
+      end
+      local.get 3
+      i64.const 2
+      i64.add
+      local.set 3
+      i64.const 2147487746
       local.set 8
-      i32.const 6
+      i32.const 1
       local.set 9
       i32.const 0
       local.set 10
       br 1
+      unreachable
     end
-    local.get 3
-    i64.const 2
-    i64.add
-    local.set 3
-    i64.const 2147487746
-    local.set 8
-    i32.const 1
-    local.set 9
-    i32.const 0
-    local.set 10
-    br 0
     unreachable
   end
   i32.const 0

@@ -13,232 +13,235 @@
   i64.load offset=104
   local.set 4
   block
-    local.get 0
-    i32.const 1
-    i32.lt_s
-    if
+    block
+      local.get 0
+      i32.const 1
+      i32.lt_s
+      if
+        i64.const 2147483648
+        local.set 8
+        i32.const 0
+        local.set 9
+        i32.const 0
+        local.set 10
+        br 2
+      end
+      local.get 0
+      i32.const 1
+      i32.sub
+      local.set 0
+      i32.const 0
+      local.get 3
+      i64.store offset=96
+      i32.const 2097152
       i64.const 2147483648
-      local.set 8
-      i32.const 0
-      local.set 9
-      i32.const 0
-      local.set 10
-      br 1
-    end
-    local.get 0
-    i32.const 1
-    i32.sub
-    local.set 0
-    i32.const 0
-    local.get 3
-    i64.store offset=96
-    i32.const 2097152
-    i64.const 2147483648
-    local.get 0
-    i32.const 4
-    call_indirect (type 0) ;; jitExec
-    local.set 6
-    i32.const 0
-    i64.load offset=80
-    local.set 2
-    local.get 6
-    i64.const 1
-    i64.ne
-    if
-      local.get 6
-      local.set 8
+      local.get 0
       i32.const 4
-      local.set 9
+      call_indirect (type 0) ;; jitExec
+      local.set 6
       i32.const 0
-      local.set 10
-      br 1
-    end
-    local.get 0
-    i32.const 1
-    i32.lt_s
-    if
+      i64.load offset=80
+      local.set 2
+      local.get 6
+      i64.const 1
+      i64.ne
+      if
+        local.get 6
+        local.set 8
+        i32.const 4
+        local.set 9
+        i32.const 0
+        local.set 10
+        br 2
+      end
+      local.get 0
+      i32.const 1
+      i32.lt_s
+      if
+        i64.const 2147483652
+        local.set 8
+        i32.const 0
+        local.set 9
+        i32.const 0
+        local.set 10
+        br 2
+      end
+      local.get 0
+      i32.const 1
+      i32.sub
+      local.set 0
+      i32.const 0
+      local.get 3
+      i64.store offset=96
+      i32.const 2097200
       i64.const 2147483652
-      local.set 8
-      i32.const 0
-      local.set 9
-      i32.const 0
-      local.set 10
-      br 1
-    end
-    local.get 0
-    i32.const 1
-    i32.sub
-    local.set 0
-    i32.const 0
-    local.get 3
-    i64.store offset=96
-    i32.const 2097200
-    i64.const 2147483652
-    local.get 0
-    i32.const 4
-    call_indirect (type 0) ;; jitExec
-    local.set 6
-    local.get 6
-    i64.const 1
-    i64.ne
-    if
-      local.get 6
-      local.set 8
+      local.get 0
       i32.const 4
-      local.set 9
-      i32.const 0
-      local.set 10
-      br 1
-    end
-    local.get 0
-    i32.const 2
-    i32.lt_s
-    if
-      i64.const 2147483656
-      local.set 8
-      i32.const 0
-      local.set 9
-      i32.const 0
-      local.set 10
-      br 1
-    end
-    local.get 0
-    i32.const 2
-    i32.sub
-    local.set 0
-    local.get 2
-    i64.const 1
-    i64.add
-    local.set 3
-    i32.const 0
-    local.get 3
-    i64.store offset=96
-    i32.const 2097248
-    i64.const 2147483660
-    local.get 0
-    i32.const 4
-    call_indirect (type 0) ;; jitExec
-    local.set 6
-    i32.const 0
-    i64.load offset=104
-    local.set 4
-    local.get 6
-    i64.const 1
-    i64.ne
-    if
+      call_indirect (type 0) ;; jitExec
+      local.set 6
       local.get 6
-      local.set 8
-      i32.const 4
-      local.set 9
+      i64.const 1
+      i64.ne
+      if
+        local.get 6
+        local.set 8
+        i32.const 4
+        local.set 9
+        i32.const 0
+        local.set 10
+        br 2
+      end
+      local.get 0
+      i32.const 2
+      i32.lt_s
+      if
+        i64.const 2147483656
+        local.set 8
+        i32.const 0
+        local.set 9
+        i32.const 0
+        local.set 10
+        br 2
+      end
+      local.get 0
+      i32.const 2
+      i32.sub
+      local.set 0
+      local.get 2
+      i64.const 1
+      i64.add
+      local.set 3
       i32.const 0
-      local.set 10
-      br 1
-    end
-    local.get 0
-    i32.const 1
-    i32.lt_s
-    if
+      local.get 3
+      i64.store offset=96
+      i32.const 2097248
+      i64.const 2147483660
+      local.get 0
+      i32.const 4
+      call_indirect (type 0) ;; jitExec
+      local.set 6
+      i32.const 0
+      i64.load offset=104
+      local.set 4
+      local.get 6
+      i64.const 1
+      i64.ne
+      if
+        local.get 6
+        local.set 8
+        i32.const 4
+        local.set 9
+        i32.const 0
+        local.set 10
+        br 2
+      end
+      local.get 0
+      i32.const 1
+      i32.lt_s
+      if
+        i64.const 2147483664
+        local.set 8
+        i32.const 0
+        local.set 9
+        i32.const 0
+        local.set 10
+        br 2
+      end
+      local.get 0
+      i32.const 1
+      i32.sub
+      local.set 0
+      i32.const 0
+      local.get 3
+      i64.store offset=96
+      i32.const 2097296
       i64.const 2147483664
-      local.set 8
-      i32.const 0
-      local.set 9
-      i32.const 0
-      local.set 10
-      br 1
-    end
-    local.get 0
-    i32.const 1
-    i32.sub
-    local.set 0
-    i32.const 0
-    local.get 3
-    i64.store offset=96
-    i32.const 2097296
-    i64.const 2147483664
-    local.get 0
-    i32.const 4
-    call_indirect (type 0) ;; jitExec
-    local.set 6
-    local.get 6
-    i64.const 1
-    i64.ne
-    if
-      local.get 6
-      local.set 8
+      local.get 0
       i32.const 4
-      local.set 9
+      call_indirect (type 0) ;; jitExec
+      local.set 6
+      local.get 6
+      i64.const 1
+      i64.ne
+      if
+        local.get 6
+        local.set 8
+        i32.const 4
+        local.set 9
+        i32.const 0
+        local.set 10
+        br 2
+      end
+      local.get 0
+      i32.const 1
+      i32.lt_s
+      if
+        i64.const 2147483668
+        local.set 8
+        i32.const 0
+        local.set 9
+        i32.const 0
+        local.set 10
+        br 2
+      end
+      local.get 0
+      i32.const 1
+      i32.sub
+      local.set 0
       i32.const 0
-      local.set 10
-      br 1
-    end
-    local.get 0
-    i32.const 1
-    i32.lt_s
-    if
+      local.get 3
+      i64.store offset=96
+      i32.const 2097344
       i64.const 2147483668
-      local.set 8
-      i32.const 0
-      local.set 9
-      i32.const 0
-      local.set 10
-      br 1
-    end
-    local.get 0
-    i32.const 1
-    i32.sub
-    local.set 0
-    i32.const 0
-    local.get 3
-    i64.store offset=96
-    i32.const 2097344
-    i64.const 2147483668
-    local.get 0
-    i32.const 4
-    call_indirect (type 0) ;; jitExec
-    local.set 6
-    local.get 6
-    i64.const 1
-    i64.ne
-    if
-      local.get 6
-      local.set 8
+      local.get 0
       i32.const 4
-      local.set 9
-      i32.const 0
-      local.set 10
-      br 1
-    end
-    local.get 0
-    i32.const 1
-    i32.lt_s
-    if
-      i64.const 2147483672
+      call_indirect (type 0) ;; jitExec
+      local.set 6
+      local.get 6
+      i64.const 1
+      i64.ne
+      if
+        local.get 6
+        local.set 8
+        i32.const 4
+        local.set 9
+        i32.const 0
+        local.set 10
+        br 2
+      end
+      local.get 0
+      i32.const 1
+      i32.lt_s
+      if
+        i64.const 2147483672
+        local.set 8
+        i32.const 0
+        local.set 9
+        i32.const 0
+        local.set 10
+        br 2
+      end
+      local.get 0
+      i32.const 1
+      i32.sub
+      local.set 0
+      local.get 1
+      i64.const 0
+      i64.add
+      local.set 11
+      local.get 11
+      i64.const -2
+      i64.and
+      local.set 11
+      local.get 11
       local.set 8
-      i32.const 0
+      i32.const 2
       local.set 9
       i32.const 0
       local.set 10
       br 1
+      unreachable
     end
-    local.get 0
-    i32.const 1
-    i32.sub
-    local.set 0
-    local.get 1
-    i64.const 0
-    i64.add
-    local.set 11
-    local.get 11
-    i64.const -2
-    i64.and
-    local.set 11
-    local.get 11
-    local.set 8
-    i32.const 2
-    local.set 9
-    i32.const 0
-    local.set 10
-    br 0
     unreachable
   end
   i32.const 0

@@ -17,11 +17,77 @@
   local.set 5
   block
     block
+      block
+        local.get 0
+        i32.const 1
+        i32.lt_s
+        if
+          i64.const 2147483648
+          local.set 9
+          i32.const 0
+          local.set 10
+          i32.const 0
+          local.set 11
+          br 3
+        end
+        local.get 0
+        i32.const 1
+        i32.sub
+        local.set 0
+        local.get 2
+        local.get 3
+        i64.lt_s
+        if
+          local.get 0
+          i32.const 1
+          i32.lt_s
+          if
+            i64.const 2147483660
+            local.set 9
+            i32.const 0
+            local.set 10
+            i32.const 0
+            local.set 11
+            br 4
+          end
+          local.get 0
+          i32.const 1
+          i32.sub
+          local.set 0
+          local.get 3
+          local.get 2
+          i64.sub
+          local.set 4
+          br 1
+        else
+          local.get 0
+          i32.const 2
+          i32.lt_s
+          if
+            i64.const 2147483652
+            local.set 9
+            i32.const 0
+            local.set 10
+            i32.const 0
+            local.set 11
+            br 4
+          end
+          local.get 0
+          i32.const 2
+          i32.sub
+          local.set 0
+          local.get 2
+          local.get 3
+          i64.sub
+          local.set 4
+          br 1
+        end
+      end
       local.get 0
-      i32.const 1
+      i32.const 2
       i32.lt_s
       if
-        i64.const 2147483648
+        i64.const 2147483664
         local.set 9
         i32.const 0
         local.set 10
@@ -30,93 +96,30 @@
         br 2
       end
       local.get 0
-      i32.const 1
+      i32.const 2
       i32.sub
       local.set 0
-      local.get 2
-      local.get 3
-      i64.lt_s
-      if
-        local.get 0
-        i32.const 1
-        i32.lt_s
-        if
-          i64.const 2147483660
-          local.set 9
-          i32.const 0
-          local.set 10
-          i32.const 0
-          local.set 11
-          br 3
-        end
-        local.get 0
-        i32.const 1
-        i32.sub
-        local.set 0
-        local.get 3
-        local.get 2
-        i64.sub
-        local.set 4
-        br 1
-      else
-        local.get 0
-        i32.const 2
-        i32.lt_s
-        if
-          i64.const 2147483652
-          local.set 9
-          i32.const 0
-          local.set 10
-          i32.const 0
-          local.set 11
-          br 3
-        end
-        local.get 0
-        i32.const 2
-        i32.sub
-        local.set 0
-        local.get 2
-        local.get 3
-        i64.sub
-        local.set 4
-        br 1
-      end
-    end
-    local.get 0
-    i32.const 2
-    i32.lt_s
-    if
-      i64.const 2147483664
+      local.get 4
+      local.get 4
+      i64.add
+      local.set 5
+      local.get 1
+      i64.const 0
+      i64.add
+      local.set 12
+      local.get 12
+      i64.const -2
+      i64.and
+      local.set 12
+      local.get 12
       local.set 9
-      i32.const 0
+      i32.const 2
       local.set 10
       i32.const 0
       local.set 11
       br 1
+      unreachable
     end
-    local.get 0
-    i32.const 2
-    i32.sub
-    local.set 0
-    local.get 4
-    local.get 4
-    i64.add
-    local.set 5
-    local.get 1
-    i64.const 0
-    i64.add
-    local.set 12
-    local.get 12
-    i64.const -2
-    i64.and
-    local.set 12
-    local.get 12
-    local.set 9
-    i32.const 2
-    local.set 10
-    i32.const 0
-    local.set 11
-    br 0
     unreachable
   end
   i32.const 0

@@ -10,32 +10,12 @@
   i64.load offset=80
   local.set 3
   block
-    local.get 0
-    i32.const 2
-    i32.lt_s
-    if
-      i64.const 2147483648
-      local.set 7
-      i32.const 0
-      local.set 8
-      i32.const 0
-      local.set 9
-      br 1
-    end
-    local.get 0
-    i32.const 2
-    i32.sub
-    local.set 0
-    i64.const 10
-    local.set 2
-    i64.const 0
-    local.set 3
-    loop
+    block
       local.get 0
-      i32.const 3
+      i32.const 2
       i32.lt_s
       if
-        i64.const 2147483656
+        i64.const 2147483648
         local.set 7
         i32.const 0
         local.set 8
@@ -44,28 +24,19 @@
         br 2
       end
       local.get 0
-      i32.const 3
+      i32.const 2
       i32.sub
       local.set 0
-      local.get 3
-      i64.const 3
-      i64.add
-      local.set 3
-      local.get 2
-      i64.const -1
-      i64.add
+      i64.const 10
       local.set 2
-      local.get 2
       i64.const 0
-      i64.ne
-      if
-        br 1
-      else
+      local.set 3
+      loop
         local.get 0
-        i32.const 1
+        i32.const 3
         i32.lt_s
         if
-          i64.const 2147483668
+          i64.const 2147483656
           local.set 7
           i32.const 0
           local.set 8
@@ -74,25 +45,57 @@
           br 3
         end
         local.get 0
-        i32.const 1
+        i32.const 3
         i32.sub
         local.set 0
-        local.get 1
-        i64.const 0
+        local.get 3
+        i64.const 3
         i64.add
-        local.set 10
-        local.get 10
-        i64.const -2
-        i64.and
-        local.set 10
-        local.get 10
-        local.set 7
-        i32.const 2
-        local.set 8
-        i32.const 0
-        local.set 9
-        br 2
+        local.set 3
+        local.get 2
+        i64.const -1
+        i64.add
+        local.set 2
+        local.get 2
+        i64.const 0
+        i64.ne
+        if
+          br 1
+        else
+          local.get 0
+          i32.const 1
+          i32.lt_s
+          if
+            i64.const 2147483668
+            local.set 7
+            i32.const 0
+            local.set 8
+            i32.const 0
+            local.set 9
+            br 4
+          end
+          local.get 0
+          i32.const 1
+          i32.sub
+          local.set 0
+          local.get 1
+          i64.const 0
+          i64.add
+          local.set 10
+          local.get 10
+          i64.const -2
+          i64.and
+          local.set 10
+          local.get 10
+          local.set 7
+          i32.const 2
+          local.set 8
+          i32.const 0
+          local.set 9
+          br 3
+        end
       end
+      unreachable
     end
     unreachable
   end

@@ -52,224 +52,227 @@
   i64.load offset=224
   local.set 17
   block
-    local.get 0
-    i32.const 15
-    i32.lt_s
-    if
-      i64.const 2147483648
-      local.set 21
+    block
+      local.get 0
+      i32.const 15
+      i32.lt_s
+      if
+        i64.const 2147483648
+        local.set 21
+        i32.const 0
+        local.set 22
+        i32.const 0
+        local.set 23
+        br 2
+      end
+      local.get 0
+      i32.const 15
+      i32.sub
+      local.set 0
+      local.get 6
+      local.get 7
+      i64.mul
+      local.set 5
+      local.get 6
+      local.get 7
       i32.const 0
+      i32.const 6
+      call_indirect (type 0) ;; jitMulh
+      local.set 8
+      local.get 6
+      local.get 7
+      i32.const 1
+      i32.const 6
+      call_indirect (type 0) ;; jitMulh
+      local.set 9
+      local.get 6
+      local.get 7
+      i32.const 2
+      i32.const 6
+      call_indirect (type 0) ;; jitMulh
+      local.set 10
+      local.get 6
+      local.set 24
+      local.get 7
+      local.set 25
+      local.get 25
+      i64.eqz
+      if (result i64)
+        i64.const -1
+      else
+        local.get 25
+        i64.const -1
+        i64.eq
+        if (result i64)
+          i64.const 0
+          local.get 24
+          i64.sub
+        else
+          local.get 24
+          local.get 25
+          i64.div_s
+        end
+      end
+      local.set 11
+      local.get 6
+      local.set 24
+      local.get 7
+      local.set 25
+      local.get 25
+      i64.eqz
+      if (result i64)
+        local.get 24
+      else
+        local.get 24
+        local.get 25
+        i64.rem_u
+      end
+      local.set 12
+      local.get 6
+      local.set 24
+      local.get 7
+      local.set 25
+      local.get 25
+      i32.wrap_i64
+      i32.eqz
+      if (result i64)
+        i64.const -1
+      else
+        local.get 25
+        i32.wrap_i64
+        i32.const -1
+        i32.eq
+        if (result i64)
+          i64.const 0
+          local.get 24
+          i64.sub
+          i64.extend32_s
+        else
+          local.get 24
+          i32.wrap_i64
+          local.get 25
+          i32.wrap_i64
+          i32.div_s
+          i64.extend_i32_s
+        end
+      end
+      local.set 2
+      local.get 6
+      local.set 24
+      local.get 7
+      local.set 25
+      local.get 25
+      i32.wrap_i64
+      i32.eqz
+      if (result i64)
+        local.get 24
+        i64.extend32_s
+      else
+        local.get 25
+        i32.wrap_i64
+        i32.const -1
+        i32.eq
+        if (result i64)
+          i64.const 0
+        else
+          local.get 24
+          i32.wrap_i64
+          local.get 25
+          i32.wrap_i64
+          i32.rem_s
+          i64.extend_i32_s
+        end
+      end
+      local.set 3
+      i64.const 7
+      local.set 4
+      local.get 6
+      local.set 24
+      i64.const 7
+      local.set 25
+      local.get 24
+      local.get 25
+      i64.div_u
+      local.set 13
+      local.get 6
+      local.set 24
+      i64.const 7
+      local.set 25
+      local.get 24
+      local.get 25
+      i64.rem_s
+      local.set 14
+      i64.const -1
+      local.set 17
+      local.get 6
+      local.set 24
+      i64.const -1
+      local.set 25
+      local.get 25
+      i64.eqz
+      if (result i64)
+        i64.const -1
+      else
+        local.get 25
+        i64.const -1
+        i64.eq
+        if (result i64)
+          i64.const 0
+          local.get 24
+          i64.sub
+        else
+          local.get 24
+          local.get 25
+          i64.div_s
+        end
+      end
+      local.set 15
+      local.get 6
+      local.set 24
+      i64.const 0
+      local.set 25
+      local.get 25
+      i32.wrap_i64
+      i32.eqz
+      if (result i64)
+        i64.const -1
+      else
+        local.get 25
+        i32.wrap_i64
+        i32.const -1
+        i32.eq
+        if (result i64)
+          i64.const 0
+          local.get 24
+          i64.sub
+          i64.extend32_s
+        else
+          local.get 24
+          i32.wrap_i64
+          local.get 25
+          i32.wrap_i64
+          i32.div_s
+          i64.extend_i32_s
+        end
+      end
+      local.set 16
+      local.get 1
+      i64.const 0
+      i64.add
+      local.set 26
+      local.get 26
+      i64.const -2
+      i64.and
+      local.set 26
+      local.get 26
+      local.set 21
+      i32.const 2
       local.set 22
       i32.const 0
       local.set 23
       br 1
+      unreachable
     end
-    local.get 0
-    i32.const 15
-    i32.sub
-    local.set 0
-    local.get 6
-    local.get 7
-    i64.mul
-    local.set 5
-    local.get 6
-    local.get 7
-    i32.const 0
-    i32.const 6
-    call_indirect (type 0) ;; jitMulh
-    local.set 8
-    local.get 6
-    local.get 7
-    i32.const 1
-    i32.const 6
-    call_indirect (type 0) ;; jitMulh
-    local.set 9
-    local.get 6
-    local.get 7
-    i32.const 2
-    i32.const 6
-    call_indirect (type 0) ;; jitMulh
-    local.set 10
-    local.get 6
-    local.set 24
-    local.get 7
-    local.set 25
-    local.get 25
-    i64.eqz
-    if (result i64)
-      i64.const -1
-    else
-      local.get 25
-      i64.const -1
-      i64.eq
-      if (result i64)
-        i64.const 0
-        local.get 24
-        i64.sub
-      else
-        local.get 24
-        local.get 25
-        i64.div_s
-      end
-    end
-    local.set 11
-    local.get 6
-    local.set 24
-    local.get 7
-    local.set 25
-    local.get 25
-    i64.eqz
-    if (result i64)
-      local.get 24
-    else
-      local.get 24
-      local.get 25
-      i64.rem_u
-    end
-    local.set 12
-    local.get 6
-    local.set 24
-    local.get 7
-    local.set 25
-    local.get 25
-    i32.wrap_i64
-    i32.eqz
-    if (result i64)
-      i64.const -1
-    else
-      local.get 25
-      i32.wrap_i64
-      i32.const -1
-      i32.eq
-      if (result i64)
-        i64.const 0
-        local.get 24
-        i64.sub
-        i64.extend32_s
-      else
-        local.get 24
-        i32.wrap_i64
-        local.get 25
-        i32.wrap_i64
-        i32.div_s
-        i64.extend_i32_s
-      end
-    end
-    local.set 2
-    local.get 6
-    local.set 24
-    local.get 7
-    local.set 25
-    local.get 25
-    i32.wrap_i64
-    i32.eqz
-    if (result i64)
-      local.get 24
-      i64.extend32_s
-    else
-      local.get 25
-      i32.wrap_i64
-      i32.const -1
-      i32.eq
-      if (result i64)
-        i64.const 0
-      else
-        local.get 24
-        i32.wrap_i64
-        local.get 25
-        i32.wrap_i64
-        i32.rem_s
-        i64.extend_i32_s
-      end
-    end
-    local.set 3
-    i64.const 7
-    local.set 4
-    local.get 6
-    local.set 24
-    i64.const 7
-    local.set 25
-    local.get 24
-    local.get 25
-    i64.div_u
-    local.set 13
-    local.get 6
-    local.set 24
-    i64.const 7
-    local.set 25
-    local.get 24
-    local.get 25
-    i64.rem_s
-    local.set 14
-    i64.const -1
-    local.set 17
-    local.get 6
-    local.set 24
-    i64.const -1
-    local.set 25
-    local.get 25
-    i64.eqz
-    if (result i64)
-      i64.const -1
-    else
-      local.get 25
-      i64.const -1
-      i64.eq
-      if (result i64)
-        i64.const 0
-        local.get 24
-        i64.sub
-      else
-        local.get 24
-        local.get 25
-        i64.div_s
-      end
-    end
-    local.set 15
-    local.get 6
-    local.set 24
-    i64.const 0
-    local.set 25
-    local.get 25
-    i32.wrap_i64
-    i32.eqz
-    if (result i64)
-      i64.const -1
-    else
-      local.get 25
-      i32.wrap_i64
-      i32.const -1
-      i32.eq
-      if (result i64)
-        i64.const 0
-        local.get 24
-        i64.sub
-        i64.extend32_s
-      else
-        local.get 24
-        i32.wrap_i64
-        local.get 25
-        i32.wrap_i64
-        i32.div_s
-        i64.extend_i32_s
-      end
-    end
-    local.set 16
-    local.get 1
-    i64.const 0
-    i64.add
-    local.set 26
-    local.get 26
-    i64.const -2
-    i64.and
-    local.set 26
-    local.get 26
-    local.set 21
-    i32.const 2
-    local.set 22
-    i32.const 0
-    local.set 23
-    br 0
     unreachable
   end
   i32.const 0

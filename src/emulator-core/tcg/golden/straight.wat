@@ -31,74 +31,77 @@
   i64.load offset=136
   local.set 10
   block
-    local.get 0
-    i32.const 9
-    i32.lt_s
-    if
-      i64.const 2147483648
+    block
+      local.get 0
+      i32.const 9
+      i32.lt_s
+      if
+        i64.const 2147483648
+        local.set 14
+        i32.const 0
+        local.set 15
+        i32.const 0
+        local.set 16
+        br 2
+      end
+      local.get 0
+      i32.const 9
+      i32.sub
+      local.set 0
+      local.get 4
+      local.get 5
+      i64.add
+      local.set 3
+      local.get 3
+      local.get 4
+      i64.sub
+      local.set 6
+      local.get 6
+      i64.const -1
+      i64.xor
+      local.set 7
+      local.get 7
+      i64.const 3
+      i64.shl
+      local.set 8
+      local.get 8
+      i64.const 1
+      i64.shr_s
+      local.set 8
+      local.get 8
+      local.get 3
+      i64.lt_u
+      i64.extend_i32_u
+      local.set 9
+      local.get 3
+      local.get 8
+      i64.add
+      i64.extend32_s
+      local.set 10
+      local.get 10
+      i32.wrap_i64
+      i64.const 31
+      i32.wrap_i64
+      i32.shr_s
+      i64.extend_i32_s
+      local.set 2
+      local.get 1
+      i64.const 0
+      i64.add
+      local.set 17
+      local.get 17
+      i64.const -2
+      i64.and
+      local.set 17
+      local.get 17
       local.set 14
-      i32.const 0
+      i32.const 2
       local.set 15
       i32.const 0
       local.set 16
       br 1
+      unreachable
     end
-    local.get 0
-    i32.const 9
-    i32.sub
-    local.set 0
-    local.get 4
-    local.get 5
-    i64.add
-    local.set 3
-    local.get 3
-    local.get 4
-    i64.sub
-    local.set 6
-    local.get 6
-    i64.const -1
-    i64.xor
-    local.set 7
-    local.get 7
-    i64.const 3
-    i64.shl
-    local.set 8
-    local.get 8
-    i64.const 1
-    i64.shr_s
-    local.set 8
-    local.get 8
-    local.get 3
-    i64.lt_u
-    i64.extend_i32_u
-    local.set 9
-    local.get 3
-    local.get 8
-    i64.add
-    i64.extend32_s
-    local.set 10
-    local.get 10
-    i32.wrap_i64
-    i64.const 31
-    i32.wrap_i64
-    i32.shr_s
-    i64.extend_i32_s
-    local.set 2
-    local.get 1
-    i64.const 0
-    i64.add
-    local.set 17
-    local.get 17
-    i64.const -2
-    i64.and
-    local.set 17
-    local.get 17
-    local.set 14
-    i32.const 2
-    local.set 15
-    i32.const 0
-    local.set 16
-    br 0
     unreachable
   end
   i32.const 0
