@@ -86,15 +86,23 @@ interface InFlight {
 }
 
 /**
- * Branch hints (backend.ts marks TLB misses, slow-path events and budget exits unlikely) let V8
- * keep those paths and their register spills out of line. V8 11.3 reads them only under this flag;
- * flags are process-wide and read when a module is compiled, so it is set before the first one.
+ * V8 flags the translator relies on. Flags are process-wide and read when a module is compiled or
+ * instantiated, so they are set before the first translation.
+ *  - Branch hints (backend.ts marks TLB misses, slow-path events and budget exits unlikely) let
+ *    V8 keep those paths and their register spills out of line; V8 11.3 reads them only under
+ *    --experimental-wasm-branch-hinting (VIVARIUM_TCG_HINTS=0 leaves them off).
+ *  - The tier-up budget: by default V8 recompiles a function with TurboFan after roughly 1.8 MB of
+ *    its code has run, on background threads; translated code is large and mostly lukewarm, so in
+ *    a boot that was 7 s of CPU on compile threads, taken from the emulator's thread on a 2-core
+ *    machine. At 200 MB only what is really hot is recompiled (a -icount boot: 18.8 -> 13.3 s of
+ *    CPU, 15.0 -> 11.3 s of wall on a loaded machine; the emulator's own thread unchanged).
  */
-let hintsOn = false;
-function enableBranchHints(): void {
-  if (hintsOn || process.env.VIVARIUM_TCG_HINTS === '0') return;
-  setFlagsFromString('--experimental-wasm-branch-hinting');
-  hintsOn = true;
+let flagsSet = false;
+function setV8Flags(): void {
+  if (flagsSet) return;
+  flagsSet = true;
+  if (process.env.VIVARIUM_TCG_HINTS !== '0') setFlagsFromString('--experimental-wasm-branch-hinting');
+  setFlagsFromString('--wasm-tiering-budget=200000000');
 }
 
 export class Tcg implements Translator {
@@ -124,7 +132,7 @@ export class Tcg implements Translator {
       if (v !== undefined && core !== v) throw new Error(`tcg: the core's layout constant #${i} is ${core}, tcg/core-abi.ts expects ${v}`);
     });
     this.hotThreshold = opts.hotThreshold;
-    enableBranchHints();
+    setV8Flags();
     this.u8 = new Uint8Array(host.memory.buffer);
     this.view = new DataView(host.memory.buffer);
     this.arenaNext = host.arenaOffset;
