@@ -2,6 +2,7 @@
 // disassembler (cpu/riscv/isa), looked up by major opcode instead of scanned, with the 16-bit
 // expansions cached, because a boot translates tens of thousands of instructions.
 import { decode16, extractField } from '../../cpu/riscv/isa/decode';
+import type { FieldDef } from '../../cpu/riscv/isa/types';
 import { fields32, formats, insns32 } from '../../cpu/riscv/isa/table.gen';
 import type { Insn32Def } from '../../cpu/riscv/isa/types';
 
@@ -42,14 +43,40 @@ function expand(half: number): number | undefined {
   return x === -1 ? undefined : x >>> 0;
 }
 
+/**
+ * A field's extractor in 32-bit integer operations (extractField computes in doubles with powers
+ * of two, which showed in the worker's profile); every field of the table fits 32 bits.
+ */
+function extractor(f: FieldDef): (w: number) => number {
+  const segs = f.segs.map(([hi, lo]) => ({ lo, n: hi - lo + 1, mask: hi - lo + 1 >= 32 ? -1 : (1 << (hi - lo + 1)) - 1 }));
+  const width = segs.reduce((a, s) => a + s.n, 0);
+  const shift = 32 - width;
+  return (w: number): number => {
+    let v = 0;
+    for (const s of segs) v = (v << s.n) | ((w >>> s.lo) & s.mask);
+    if (f.signed) v = (v << shift) >> shift;
+    else v >>>= 0;
+    return v * 2 ** f.shl + f.add;
+  };
+}
+const extract32 = Object.fromEntries(Object.entries(fields32).map(([name, f]) => [name, extractor(f)]));
+/** Each format's operand fields with their extractors. */
+const operandsOf = Object.fromEntries(
+  Object.entries(formats).map(([name, fmt]) => [name, fmt.operands.map((o) => [o.field, extract32[o.field]!] as const)]),
+);
+
 function decodeWord(word: number): { def: Insn32Def; f: Record<string, number> } | undefined {
   const w = word >>> 0;
   const def = byOpcode[w & 0x7f]!.find((i) => ((w & i.mask) >>> 0) === i.match);
   if (!def) return undefined;
   const f: Record<string, number> = {};
-  for (const op of formats[def.format]!.operands) f[op.field] = extractField(fields32[op.field]!, w);
+  for (const [field, x] of operandsOf[def.format]!) f[field] = x(w);
   return { def, f };
 }
+
+/** The table's own extraction, for the test that the fast one agrees with it. */
+export const referenceField = (field: string, w: number): number => extractField(fields32[field]!, w >>> 0);
+export const fastField = (field: string, w: number): number => extract32[field]!(w >>> 0);
 
 /**
  * The instruction whose first 16 bits are `lo` (and next 16 `hi`, read only for a 32-bit one);
