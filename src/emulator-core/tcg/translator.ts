@@ -104,7 +104,7 @@ function setV8Flags(): void {
   if (flagsSet) return;
   flagsSet = true;
   if (process.env.VIVARIUM_TCG_HINTS !== '0') setFlagsFromString('--experimental-wasm-branch-hinting');
-  setFlagsFromString('--wasm-tiering-budget=200000000');
+  setFlagsFromString(`--wasm-tiering-budget=${process.env.VIVARIUM_TCG_TIERING_BUDGET ?? 200000000}`);
 }
 
 export class Tcg implements Translator {

@@ -168,6 +168,61 @@ describe('TLB maintenance and satp', () => {
     run(cpu, [encode32('sfence.vma', { rs1: 5, rs2: 0 }), ld(2, 1)]);
     expect(cpu.getX(0, 2)).toBe(2n);
   });
+  // Pages 0x1000 and 0x101000 share a direct-mapped TLB slot (256 entries): the second evicts the
+  // first into the victim entries, which must follow the same maintenance as the table.
+  test('two pages sharing a TLB slot both read right, again and again', () => {
+    const { cpu, pt } = setup();
+    pt.map(0x1000n, BigInt(DATA), R | A);
+    pt.map(0x10_1000n, BigInt(DATA + 0x1000), R | A);
+    ramView(cpu).setBigUint64(DATA - CODE, 1n, true);
+    ramView(cpu).setBigUint64(DATA - CODE + 0x1000, 2n, true);
+    cpu.setX(0, 1, 0x1000n);
+    cpu.setX(0, 5, 0x10_1000n);
+    run(cpu, [ld(2, 1), ld(3, 5), ld(4, 1), ld(6, 5), ld(7, 1)]);
+    expect([2, 3, 4, 6, 7].map((r) => cpu.getX(0, r))).toEqual([1n, 2n, 1n, 2n, 1n]);
+  });
+  test.each([
+    ['SFENCE.VMA of the page', encode32('sfence.vma', { rs1: 1, rs2: 0 })],
+    ['SFENCE.VMA of everything', encode32('sfence.vma', { rs1: 0, rs2: 0 })],
+  ])('a page evicted to the victim entries takes a changed PTE after %s', (_name, fence) => {
+    const { cpu, pt } = setup();
+    pt.map(0x1000n, BigInt(DATA), R | A);
+    pt.map(0x10_1000n, BigInt(DATA + 0x1000), R | A);
+    ramView(cpu).setBigUint64(DATA - CODE, 1n, true);
+    ramView(cpu).setBigUint64(DATA - CODE + 0x1000, 2n, true);
+    ramView(cpu).setBigUint64(DATA - CODE + 0x2000, 3n, true);
+    cpu.setX(0, 1, 0x1000n);
+    cpu.setX(0, 5, 0x10_1000n);
+    run(cpu, [ld(2, 1), ld(3, 5)]); // 0x1000 is now a victim entry
+    pt.map(0x1000n, BigInt(DATA + 0x2000), R | A);
+    run(cpu, [fence, ld(2, 1)]);
+    expect(cpu.getX(0, 2)).toBe(3n);
+    pt.setPte(pt.map(0x1000n, BigInt(DATA + 0x2000), R | A), 0n);
+    run(cpu, [ld(3, 5)]); // evict 0x1000 again
+    expect(run(cpu, [fence, ld(2, 1)])).toEqual([13n, 0x1000n]);
+  });
+  test('a store to a page evicted to the victim entries after it became code is a write to code', () => {
+    // A page that starts to hold code leaves the write TLB, victims included (codepages.ts).
+    const { cpu, pt } = setup();
+    pt.map(0x2000n, BigInt(DATA), R | W | X | A | D);
+    pt.map(0x10_2000n, BigInt(DATA + 0x1000), R | W | A | D);
+    cpu.setX(0, 1, 0x2000n);
+    cpu.setX(0, 5, 0x10_2000n);
+    cpu.setX(0, 6, BigInt(encode32('addi', { rd: 7, rs1: 0, imm_i: 5 })));
+    writeCode(cpu, DATA, [encode32('addi', { rd: 7, rs1: 0, imm_i: 1 }), encode32('jalr', { rd: 0, rs1: 8, imm_i: 0 })]);
+    cpu.setX(0, 8, VCODE + 16n);
+    // A write entry for 0x2000, evicted by 0x102000's, then the page runs as code.
+    run(cpu, [sd(1, 0, 0x100), sd(5, 0), encode32('jalr', { rd: 0, rs1: 1, imm_i: 0 }), nop]);
+    expect(cpu.getX(0, 7)).toBe(1n);
+    // Run the code once more (its block checked against the current epoch), then rewrite and rerun it.
+    cpu.setX(0, 8, VCODE + 4n);
+    const jump = encode32('jalr', { rd: 0, rs1: 1, imm_i: 0 });
+    const stops = cpu.perfCounters().stop;
+    run(cpu, [jump, encode32('sw', { rs1: 1, rs2: 6, imm_s: 0 }), jump, nop, nop, nop]);
+    expect(cpu.getX(0, 7)).toBe(5n);
+    // The store was seen as a write to code (it stops after itself), not made through a stale entry.
+    expect(cpu.perfCounters().stop).toBe(stops + 1);
+  });
   test('a satp write switches address spaces', () => {
     const { cpu, pt } = setup();
     const other = new PageTables(cpu, 3, CODE + 0x30_0000);

@@ -6,7 +6,7 @@
 // and xlate() does not cache them), so every such store comes through a slow path that calls
 // noteWrite(); MMIO accesses and run() move the epoch unconditionally (globals.ts memEpoch).
 // A block whose check is as recent as the epoch runs without one.
-import { MAX_HARTS, MEM_CODE_PAGES, MEM_TLB, TLB_ENTRIES, TLB_HART_BYTES, TLB_INVALID, TLB_TABLE_BYTES } from './layout';
+import { MAX_HARTS, MEM_CODE_PAGES, MEM_TLB, TLB_ENTRIES, TLB_HART_BYTES, TLB_INVALID, TLB_TABLE_BYTES, TLB_VICTIMS } from './layout';
 import { ACC_WRITE } from './bits';
 import { memChanged } from './globals';
 
@@ -23,7 +23,7 @@ export function markCodePage(host: u32): void {
   for (let h: u32 = 0; h < MAX_HARTS; h++) {
     for (let ctx: u32 = 0; ctx < 4; ctx++) {
       const table = MEM_TLB + h * TLB_HART_BYTES + (ctx * 3 + ACC_WRITE) * TLB_TABLE_BYTES;
-      for (let i: u32 = 0; i < TLB_ENTRIES; i++) {
+      for (let i: u32 = 0; i < TLB_ENTRIES + TLB_VICTIMS; i++) {
         const e = table + (i << 4);
         const tag = load<u64>(e);
         if (tag != TLB_INVALID && ((<u32>tag + load<u32>(e, 8)) & ~0xfff) == page) store<u64>(e, TLB_INVALID);

@@ -24,7 +24,7 @@ import {
 } from './globals';
 import { loadSlow, storeSlow } from './mem';
 import { takeTrap } from './trap';
-import { tlbX } from './mmu';
+import { tlbLookup, tlbX } from './mmu';
 import { markCodePage, clearCodeWritten, codeWritten } from './codepages';
 import { decodeOp, execOp } from './decode.gen';
 import { writeOp } from './blocks';
@@ -258,9 +258,8 @@ export function jitExec(op: u32, pc: u64, budget: i32): u64 {
  */
 export function jitLookup(pc: u64): u32 {
   count(C_JIT_LOOKUP);
-  const t = tlbX + ((<u32>(pc >> 12) & TLB_MASK) << 4);
-  if (load<u64>(t) != (pc & ~0xfff)) return 0;
-  const host = <u32>pc + load<u32>(t, 8);
+  const host = tlbLookup(tlbX, pc);
+  if (!host) return 0;
   const slot = findSlot(host, pc);
   if (!slot) return 0;
   const e = load<u32>(slot, 4);

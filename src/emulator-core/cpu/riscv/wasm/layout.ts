@@ -14,7 +14,8 @@
 //   MEM_RVC      the compressed-instruction expansion table: 64 Ki u32, index = the 16-bit word,
 //                value = the 32-bit equivalent or ILLEGAL_EXPANSION (decode.gen.ts)
 //   MEM_TLB      per hart, per translation context, per access kind: TLB_ENTRIES entries of 16 bytes
-//                { tag: u64 = page-aligned virtual address or TLB_INVALID, addend: u32 }
+//                { tag: u64 = page-aligned virtual address or TLB_INVALID, addend: u32 }, then
+//                TLB_VICTIMS entries of the same shape (mmu.ts)
 //                host address = u32(vaddr) + addend (mod 2^32). See mmu.ts for contexts and kinds.
 //   MEM_BLOCK_HASH, MEM_BLOCK_ARENA  the decoded-block cache (blocks.ts), shared by all harts
 //                (keyed by host address, re-checked against a snapshot when memory may have changed)
@@ -44,7 +45,14 @@ export const TLB_MASK: u32 = TLB_ENTRIES - 1;
 export const TLB_ENTRY_SIZE: u32 = 16;
 export const TLB_CONTEXTS: u32 = 4;
 export const TLB_KINDS: u32 = 3;
-export const TLB_TABLE_BYTES: u32 = TLB_ENTRIES * TLB_ENTRY_SIZE;
+/**
+ * Entries a table's direct-mapped part evicted, searched by the slow paths before a page walk (as
+ * QEMU's victim TLB): two hot pages whose page numbers share their low bits (the guest's address
+ * layout is randomised, so some runs have such pairs and some do not) take a slow-path call each
+ * time instead of a walk. They follow the table's TLB_ENTRIES, so whatever clears a table clears them.
+ */
+export const TLB_VICTIMS: u32 = 8;
+export const TLB_TABLE_BYTES: u32 = (TLB_ENTRIES + TLB_VICTIMS) * TLB_ENTRY_SIZE;
 export const TLB_HART_BYTES: u32 = TLB_CONTEXTS * TLB_KINDS * TLB_TABLE_BYTES;
 export const MEM_TLB: u32 = 0x10_0000;
 

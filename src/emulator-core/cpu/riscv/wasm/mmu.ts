@@ -2,7 +2,8 @@
 // (as QEMU 7.2 does), and the software TLB the fast paths read.
 //
 // TLB organisation: per hart, per translation context, per access kind, a direct-mapped table of
-// TLB_ENTRIES 4 KiB pages (superpages are cached page by page). Contexts:
+// TLB_ENTRIES 4 KiB pages (superpages are cached page by page), followed by TLB_VICTIMS entries it
+// evicted, which the slow paths search before walking the page table (tlbLookup). Contexts:
 //   CTX_U      U-mode accesses
 //   CTX_S      S-mode accesses with SUM = 0
 //   CTX_S_SUM  S-mode loads/stores with SUM = 1 (Linux toggles SUM around every user copy; a
@@ -15,7 +16,7 @@
 // Flushes: satp writes and SFENCE.VMA drop the translated contexts (U, S, S_SUM); MXR changes
 // too; PMP writes drop everything.
 import {
-  JV_TLB_R, JV_TLB_W, JV_TLB_X, MEM_JIT_VARS, MEM_TLB, ST_MSTATUS, ST_PRIV, ST_SATP, ST_TLB_SUPER_HI, ST_TLB_SUPER_LO, TLB_HART_BYTES, TLB_INVALID, TLB_MASK, TLB_TABLE_BYTES,
+  JV_TLB_R, JV_TLB_W, JV_TLB_X, MEM_JIT_VARS, MEM_TLB, ST_MSTATUS, ST_PRIV, ST_SATP, ST_TLB_SUPER_HI, ST_TLB_SUPER_LO, TLB_ENTRIES, TLB_HART_BYTES, TLB_INVALID, TLB_MASK, TLB_TABLE_BYTES, TLB_VICTIMS,
   setSt64, st64,
 } from './layout';
 import {
@@ -103,9 +104,14 @@ export function tlbFlushPage(va: u64): void {
     return;
   }
   const idx = (<u32>(va >> 12) & TLB_MASK) << 4;
+  const tag = va & ~0xfff;
   for (let t: u32 = 0; t < 9; t++) {
-    const e = tableOf(CTX_U, 0) + t * TLB_TABLE_BYTES + idx;
-    if (load<u64>(e) == (va & ~0xfff)) store<u64>(e, TLB_INVALID);
+    const table = tableOf(CTX_U, 0) + t * TLB_TABLE_BYTES;
+    if (load<u64>(table + idx) == tag) store<u64>(table + idx, TLB_INVALID);
+    for (let v: u32 = 0; v < TLB_VICTIMS; v++) {
+      const e = table + ((TLB_ENTRIES + v) << 4);
+      if (load<u64>(e) == tag) store<u64>(e, TLB_INVALID);
+    }
   }
 }
 
@@ -115,14 +121,40 @@ export function tlbFlushEveryHart(harts: u32): void {
   memory.fill(MEM_TLB, 0xff, harts * TLB_HART_BYTES);
 }
 
-/** Host address of va in `table` if cached, else 0 (no alignment requirement; the caller keeps within the page). */
-@inline export function tlbLookup(table: u32, va: u64): u32 {
+/**
+ * Host address of va in `table` if cached, else 0 (no alignment requirement; the caller keeps
+ * within the page). For the slow paths: an entry found among the victims swaps places with the
+ * direct-mapped one, so the fast paths hit it next time.
+ */
+export function tlbLookup(table: u32, va: u64): u32 {
+  const tag = va & ~0xfff;
   const e = table + ((<u32>(va >> 12) & TLB_MASK) << 4);
-  return load<u64>(e) == (va & ~0xfff) ? <u32>va + load<u32>(e, 8) : 0;
+  if (load<u64>(e) == tag) return <u32>va + load<u32>(e, 8);
+  for (let i: u32 = 0; i < TLB_VICTIMS; i++) {
+    const v = table + ((TLB_ENTRIES + i) << 4);
+    if (load<u64>(v) != tag) continue;
+    const addend = load<u32>(v, 8);
+    store<u64>(v, load<u64>(e));
+    store<u32>(v, load<u32>(e, 8), 8);
+    store<u64>(e, tag);
+    store<u32>(e, addend, 8);
+    return <u32>va + addend;
+  }
+  return 0;
 }
+
+/** Round-robin choice of the victim slot an evicted entry goes to (shared by every table). */
+let nextVictim: u32 = 0;
 
 function tlbFill(table: u32, va: u64, host: u32): void {
   const e = table + ((<u32>(va >> 12) & TLB_MASK) << 4);
+  const old = load<u64>(e);
+  if (old != TLB_INVALID && old != (va & ~0xfff)) {
+    const v = table + ((TLB_ENTRIES + nextVictim) << 4);
+    nextVictim = (nextVictim + 1) & (TLB_VICTIMS - 1);
+    store<u64>(v, old);
+    store<u32>(v, load<u32>(e, 8), 8);
+  }
   store<u64>(e, va & ~0xfff);
   store<u32>(e, host - <u32>(va & ~0xfff), 8);
 }
