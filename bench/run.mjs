@@ -3,7 +3,8 @@
 // under viv and under qemu-system-riscv64 with the same -m/-smp and QEMU's default firmware, and
 // the same script run natively, all in one run so the ratios compare like with like. Timestamps
 // come from ../shared/tools/stamp-markers.sh (seconds to GUEST-READY and between MARK lines).
-// Results: printed, and written to bench/results/<date>.json (gitignored).
+// Results: printed, and written to bench/results/<date>.json (gitignored), with the code cache's
+// memory from viv's -d tcg-stats (wasm made, arena used, peak RSS under tcg and under tci).
 // Under viv both accelerators run: tcg (the translator) and tci (the interpreter alone).
 // Options: --only viv-tcg,viv-tci,qemu,native   --smp N   --mem SIZE   --viv PATH (another build's bin/viv.mjs)
 import { spawn, spawnSync } from 'node:child_process';
@@ -57,10 +58,15 @@ function stamped(cmd) {
 const initrd = autorunInitrd();
 const common = ['-M', 'virt', '-m', mem, '-smp', smp, '-nographic', '-kernel', path.join(guest, 'Image'), '-initrd', initrd, '-append', 'console=ttyS0'];
 const results = {};
+/** viv's -d tcg-stats report of each accelerator (its stderr; the console is on stdout). */
+const reports = {};
 for (const accel of ['tcg', 'tci']) {
   if (!only.has(`viv-${accel}`)) continue;
   console.error(`bench: viv -accel ${accel} ...`);
-  results[`viv-${accel}`] = await stamped([process.execPath, vivBin, 'run', '-accel', accel, ...common]);
+  const statsFile = path.join(path.dirname(initrd), `stats-${accel}.txt`);
+  const viv = [process.execPath, vivBin, 'run', '-accel', accel, '-d', 'tcg-stats', ...common];
+  results[`viv-${accel}`] = await stamped(['bash', '-c', 'exec "$@" 2>"$0"', statsFile, ...viv]);
+  reports[accel] = existsSync(statsFile) ? readFileSync(statsFile, 'utf8') : '';
 }
 if (only.has('qemu')) {
   if (spawnSync('qemu-system-riscv64', ['--version']).status === 0) {
@@ -87,9 +93,21 @@ for (const name of ['viv-tcg', 'viv-tci']) {
   const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}x`.padStart(7) : '     NA');
   console.log(`${`${name.slice(4)}/qemu`.padEnd(10)}${keys.map((k) => ` ${ratio(v[k], q[k])}`).join('')}   phase geomean ${ratio(geomean(v), geomean(q)).trim()}`);
 }
+// The code cache's memory: what the translator made, and the process's peak RSS beside tci's.
+const grab = (text, re) => re.exec(text ?? '')?.[1];
+const memory = {
+  tcgRegions: Number(grab(reports.tcg, /tcg: (\d+) regions/)) || null,
+  tcgWasmKiB: Number(grab(reports.tcg, /(\d+) KiB of wasm made/)) || null,
+  tcgArenaKiB: Number(grab(reports.tcg, /arena (\d+) of/)) || null,
+  tcgPeakRssMiB: Number(grab(reports.tcg, /peak RSS (\d+) MiB/)) || null,
+  tciPeakRssMiB: Number(grab(reports.tci, /peak RSS (\d+) MiB/)) || null,
+};
+if (memory.tcgRegions) {
+  console.log(`code cache: ${memory.tcgRegions} regions, ${memory.tcgWasmKiB} KiB of wasm made, arena ${memory.tcgArenaKiB} KiB; peak RSS tcg ${memory.tcgPeakRssMiB} MiB, tci ${memory.tciPeakRssMiB ?? 'NA'} MiB`);
+}
 const dir = path.join(repo, 'bench/results');
 mkdirSync(dir, { recursive: true });
 const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), smp, mem, results }, null, 2) + '\n');
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), smp, mem, results, memory }, null, 2) + '\n');
 console.error(`bench: results in ${path.relative(repo, file)}`);
 if (!existsSync(file)) process.exitCode = 1;

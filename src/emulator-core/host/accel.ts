@@ -4,6 +4,7 @@
 import type { RiscvCpuOptions } from '../cpu/riscv/cpu';
 import type { PerfCounters } from '../cpu/riscv/wasm-cpu';
 import type { CpuFactory } from '../machine/virt';
+import { peakRss } from '../tcg/stats';
 import { tcgTranslator, type Tcg } from '../tcg/translator';
 import type { LogItem, RunConfig } from './options';
 
@@ -20,6 +21,6 @@ export function withAccel(accel: RunConfig['accel'], log: ReadonlySet<LogItem>, 
   };
   return {
     makeCpu: factory,
-    stats: () => (tcg ? tcg.report(counters?.()) : `-accel ${accel}: no translator statistics`),
+    stats: () => (tcg ? tcg.report(counters?.()) : `-accel ${accel}: no translator statistics; ${peakRss()}`),
   };
 }

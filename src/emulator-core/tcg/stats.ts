@@ -22,15 +22,25 @@ export class TcgStats {
   translateMs = 0;
   compileMs = 0;
 
-  format(core: Readonly<Record<string, number>> = {}, mode = ''): string {
+  format(core: Readonly<Record<string, number>> = {}, mode = '', arena?: { arenaUsed: number; arenaBytes: number }): string {
     const lines = [
       `tcg: ${this.regions} regions in ${this.modules} modules, ${this.blocks} blocks, ${this.insns} guest instructions -> ${(this.wasmBytes / 1024).toFixed(0)} KiB of wasm`,
       `tcg: ${mode}: ${this.translateMs.toFixed(0)} ms translating, ${this.compileMs.toFixed(0)} ms compiling, ${this.installMs.toFixed(0)} ms installing; ${this.flushes} flushes, ${this.dropped} dropped, ${this.skipped} skipped, ${this.failures} failures${this.failures ? ` (last: ${this.lastFailure})` : ''}`,
     ];
+    if (arena) {
+      // What the code cache holds: the modules' bytes (V8 keeps its machine code beside them), and
+      // the arena of the core's memory (region entries, byte snapshots, chaining slots).
+      lines.push(`tcg: memory: ${(this.wasmBytes / 1024).toFixed(0)} KiB of wasm made, arena ${(arena.arenaUsed / 1024).toFixed(0)} of ${(arena.arenaBytes / 1024).toFixed(0)} KiB; ${peakRss()}`);
+    }
     const jit = Object.entries(core).filter(([k]) => k.startsWith('jit') || k === 'interpInsns');
     const rest = Object.entries(core).filter(([k]) => !(k.startsWith('jit') || k === 'interpInsns'));
     if (jit.length) lines.push(`tcg: core ${jit.map(([k, v]) => `${k}=${v}`).join(' ')}`);
     if (rest.length) lines.push(`tcg: core ${rest.map(([k, v]) => `${k}=${v}`).join(' ')}`);
     return lines.join('\n');
   }
+}
+
+/** The process's peak resident memory, for comparing -accel tcg with tci (whose report has only this). */
+export function peakRss(): string {
+  return `process peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`;
 }

@@ -167,7 +167,7 @@ export class Tcg implements Translator {
 
   /** -d tcg-stats: the translator's counters, with the core's (wasm-cpu.ts perfCounters). */
   report(core: Readonly<Record<string, number>> = {}): string {
-    return this.stats.format(core, this.mode);
+    return this.stats.format(core, this.mode, { arenaUsed: this.arenaUsed, arenaBytes: this.host.arenaBytes });
   }
 
   hot(host: number, pc: bigint, nextHalf = -1): void {

@@ -37,6 +37,12 @@ let arenaNext: u32 = MEM_BLOCK_ARENA;
   return true;
 }
 
+/** The cached block starting at `host`, unchecked (it may be stale), or 0: for a look at its heat. */
+@inline export function blockPeek(host: u32): u32 {
+  const e = hashEntry(host);
+  return load<u32>(e) == host ? load<u32>(e, 4) : 0;
+}
+
 /**
  * The block starting at host address `host` (an instruction's address in RAM or ROM, inside a
  * page the hart may execute), decoded now if needed; 0 if even its first instruction cannot be

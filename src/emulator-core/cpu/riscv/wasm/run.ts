@@ -13,7 +13,7 @@ import {
 import { fetchHost, fetchPage, fetchSlow } from './mem';
 import { pendingInterrupt, takeInterrupt, takeTrap } from './trap';
 import { decodeOp, execOp } from './decode.gen';
-import { blockAt, writeOp } from './blocks';
+import { blockAt, blockPeek, writeOp } from './blocks';
 import { CONT, npcOf, setBlockBase } from './op';
 import { retireSlice } from './csr';
 import { C_INTERP_INSNS, C_JIT_AFTER_EXIT, C_STEP, C_STOP, count, countN } from './counters';
@@ -127,22 +127,35 @@ export function runSlice(budget: i32): i32 {
       continue;
     }
     const host = codeHost + <u32>off;
-    if (jitHotThreshold && !breakpointCount && !interpretNext) {
-      // Translated code first (jit.ts); a direct exit that came back here is chained to it.
-      const e = jitFind(host, pc);
-      if (e && budgetLeft >= load<i32>(e, JE_MIN_BUDGET)) {
-        if (link && load<u64>(MEM_JIT_VARS + JV_LINK_PC) == pc) jitLink(link, e);
-        if (fromJit) count(C_JIT_AFTER_EXIT);
-        pc = jitRun(e);
-        fromJit = true;
-        link = load<u32>(MEM_JIT_VARS + JV_LINK);
-        // A page-crossing instruction whose other half changed: the interpreter runs the next
-        // block (its translation would only leave again).
-        interpretNext = load<u32>(MEM_JIT_VARS + JV_EXIT) == JIT_EXIT_GUARD;
-        continue;
+    // Translated code first (jit.ts), looked up only where there can be some: not in a cached
+    // block still warming up (0 < heat < threshold: it has not asked for a translation). Probing
+    // the translation hash for every interpreted block was a cache miss each time (perf: a sixth
+    // of this function in a boot). Where no block is cached, or one never run since it was
+    // decoded (the block cache may have dropped it while its translation lived on), it probes.
+    // A block with a translation that is interpreted all the same (too little budget left, or
+    // after a guard exit) keeps heat 0, so that it keeps finding its translation.
+    let translated = false;
+    if (jitHotThreshold && !breakpointCount) {
+      const cached = blockPeek(host);
+      const heat = cached ? load<u32>(cached, 16) : 0;
+      const e = heat >= jitHotThreshold || heat == 0 ? jitFind(host, pc) : 0;
+      translated = e != 0;
+      if (e && !interpretNext) {
+        if (budgetLeft >= load<i32>(e, JE_MIN_BUDGET)) {
+          // A direct exit that came back here is chained to it.
+          if (link && load<u64>(MEM_JIT_VARS + JV_LINK_PC) == pc) jitLink(link, e);
+          if (fromJit) count(C_JIT_AFTER_EXIT);
+          pc = jitRun(e);
+          fromJit = true;
+          link = load<u32>(MEM_JIT_VARS + JV_LINK);
+          // A page-crossing instruction whose other half changed: the interpreter runs the next
+          // block (its translation would only leave again).
+          interpretNext = load<u32>(MEM_JIT_VARS + JV_EXIT) == JIT_EXIT_GUARD;
+          continue;
+        }
       }
-      link = 0;
     }
+    link = 0;
     interpretNext = false;
     fromJit = false;
     const block = blockAt(host, pc);
@@ -161,7 +174,7 @@ export function runSlice(budget: i32): i32 {
       continue;
     }
     if (jitHotThreshold) {
-      jitHeat(block, host, pc);
+      if (!translated) jitHeat(block, host, pc);
       countN(C_INTERP_INSNS, <u64>load<u16>(block, 4));
     }
     // Run the block's ops (at most the budget left); count them up front, give back the rest if
