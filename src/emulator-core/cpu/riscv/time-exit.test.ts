@@ -85,3 +85,33 @@ describe('requestExit', () => {
     expect(cpu.lastRunInstructions).toBe(100);
   });
 });
+
+describe('PAUSE', () => {
+  // A spin loop as Linux's cpu_relax() makes it: pause; addi x12, x12, 1; j back.
+  const pause = 0x0100000f; // FENCE pred = W, succ = 0
+  const spin = [pause, encode32('addi', { rd: 12, rs1: 12, imm_i: 1 }), encode32('jal', { rd: 0, imm_j: -8 })];
+  test('with several harts it ends the hart\'s run after itself, so the others get their turn', () => {
+    const cpu = makeCpu({ harts: 2 });
+    writeCode(cpu, CODE, spin);
+    cpu.setPc(0, BigInt(CODE));
+    expect(cpu.run(0, 10_000)).toBe(Exit.Requested);
+    expect(cpu.lastRunInstructions).toBe(1);
+    expect(cpu.getPc(0)).toBe(BigInt(CODE + 4));
+    expect(cpu.run(0, 10_000)).toBe(Exit.Requested);
+    expect(cpu.lastRunInstructions).toBe(3);
+    expect(cpu.getX(0, 12)).toBe(1n);
+  });
+  test('with one hart it is a no-op', () => {
+    const cpu = makeCpu({ harts: 1 });
+    writeCode(cpu, CODE, spin);
+    cpu.setPc(0, BigInt(CODE));
+    expect(cpu.run(0, 3000)).toBe(Exit.Budget);
+    expect(cpu.getX(0, 12)).toBe(1000n);
+  });
+  test('another FENCE never ends a run', () => {
+    const cpu = makeCpu({ harts: 2 });
+    writeCode(cpu, CODE, [encode32('fence', { pred: 3, succ: 3 }), ...spin.slice(1)]);
+    cpu.setPc(0, BigInt(CODE));
+    expect(cpu.run(0, 3000)).toBe(Exit.Budget);
+  });
+});

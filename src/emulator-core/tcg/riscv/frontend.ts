@@ -103,7 +103,10 @@ export function translateInsn(i: GuestInsn, pc: bigint, index: number, env: Fron
       return { ops, end: { kind: 'indirect', target: t } };
     }
     case 'fence':
-      return { ops }; // harts never run at the same time: a no-op, as in the interpreter
+      // Harts never run at the same time: a no-op, as in the interpreter; but PAUSE (pred = W,
+      // succ = 0, fm = 0) may end the hart's turn, so the interpreter's handler decides.
+      if (!(f.pred === 1 && f.succ === 0 && f.fm === 0)) return { ops };
+      break;
   }
   // Everything else runs the interpreter's handler.
   ops.push({ kind: 'exec', record: env.execRecord(i.raw, i.len), writes: writesX(i.def) ? rd : 0, text: name, insn });

@@ -9,7 +9,7 @@ import {
 } from './layout';
 import { MENVCFG_STCE, MSTATUS_XLEN64, PRV_M, PRV_S, PRV_U, S_INTERRUPTS } from './bits';
 import { ST_MIP } from './layout';
-import { breakpointCount, breakpoints, builtinFirmware, configure, dropReservation, numHarts, requestExitNow, setBreakpointCount, setIrqChanged, setMtime } from './globals';
+import { breakpointCount, breakpoints, builtinFirmware, configure, dropReservation, numHarts, requestExitNow, setBreakpointCount, setIrqChanged, setMtime, setPauseYields } from './globals';
 import { curHart, setCurHart, tlbFlushAll, tlbFlushEveryHart, updateTlbBases } from './mmu';
 import { PMPADDR_MASK, pmpUpdateLocked } from './pmp';
 import { effectiveMipAt } from './trap';
@@ -87,6 +87,7 @@ export function init(ramBase: u64, ramSize: u64, romBase: u64, romSize: u64, har
   // allocations (the counters) follow it and must stay below the RVC table.
   if (<u32>__data_end > MEM_RVC - 0x1000 || <u32>__heap_base > MEM_RVC - 0x1000) return INIT_STATIC_DATA_OVERLAP;
   configure(ramBase, ramSize, romBase, romSize, harts, builtin);
+  setPauseYields(harts > 1);
   for (let h: u32 = 0; h < 0x10000; h++) {
     const x = expand16(h);
     store<u32>(MEM_RVC + (h << 2), x ? x : ILLEGAL_EXPANSION);

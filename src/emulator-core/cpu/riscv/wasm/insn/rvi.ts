@@ -4,7 +4,7 @@
 // instruction).
 import { CONT, npcOf, pcOf } from '../op';
 import { getX, priv, setX } from '../layout';
-import { SLOW_FAULT, slowEvent } from '../globals';
+import { EXIT_REQUESTED, SLOW_FAULT, exitAt, pauseYields, slowEvent } from '../globals';
 import { loadSlow, readHost, slowExit, storeSlow, writeHost } from '../mem';
 import { breakpoint, takeTrap } from '../trap';
 import { CAUSE_USER_ECALL } from '../bits';
@@ -300,8 +300,13 @@ function loadEvent(rd: u32, v: u64, rec: u32): u64 {
 }
 
 // ---- FENCE, ECALL, EBREAK ----
-/** Harts never interleave inside a slice and memory is coherent: FENCE (and PAUSE) is a no-op. */
+/**
+ * Harts never interleave inside a slice and memory is coherent: FENCE is a no-op. PAUSE (pred = W,
+ * succ = 0, fm = 0) is a spin-wait hint: with several harts it ends this one's turn (globals.ts
+ * pauseYields).
+ */
 @inline export function exec_fence(rec: u32, fm: u32, pred: u32, succ: u32): u64 {
+  if (pauseYields && pred == 1 && succ == 0 && fm == 0) return exitAt(npcOf(rec), EXIT_REQUESTED);
   return CONT;
 }
 export function exec_ecall(rec: u32): u64 {
