@@ -8,8 +8,8 @@
 import { describe, expect, test } from 'vitest';
 import { Exit, Irq, Priv, type MmioPort, type RiscvCpu } from '../cpu/riscv/cpu';
 import { encode32 } from '../cpu/riscv/isa/decode';
-import { formats, insns16, insns32 } from '../cpu/riscv/isa/table.gen';
 import { PTE, PageTables } from '../cpu/riscv/testing/page-tables';
+import { fillRandomCode, randomPointer } from '../cpu/riscv/testing/random-code';
 import { rng } from '../cpu/riscv/testing/rng';
 import { CODE } from '../cpu/riscv/testing/snippet';
 import { createRiscvCpu } from '../cpu/riscv/wasm-cpu';
@@ -39,32 +39,6 @@ const SKIP_CODE = [
   encode32('csrrw', { rd: 0, rs1: 31, csr: 0x141 }),
   encode32('sret'),
 ];
-
-const validPool: number[] = (() => {
-  const r = rng(99);
-  const csrs = [0x300, 0x100, 0x180, 0x305, 0x105, 0x341, 0x141, 0x344, 0x304, 0x3a0, 0x3b0, 0x14d, 0x003, 0xc01, 0x7a0];
-  const out: number[] = [];
-  for (let i = 0; i < 8192; i++) {
-    const insn = insns32[r() % insns32.length]!;
-    const ops: Record<string, number> = {};
-    let free = ~insn.mask;
-    for (const op of formats[insn.format]!.operands) {
-      if (op.field === 'csr') {
-        ops.csr = r() % 4 ? csrs[r() % csrs.length]! : r() & 0xfff;
-        free &= ~0xfff0_0000;
-      }
-    }
-    out.push((encode32(insn.name, ops) | (r() & free)) >>> 0);
-  }
-  return out;
-})();
-const compressedPool: number[] = (() => {
-  const r = rng(98);
-  return Array.from({ length: 4096 }, () => {
-    const c = insns16[r() % insns16.length]!;
-    return (c.match | (r() & 0xffff & ~c.mask)) & 0xffff;
-  });
-})();
 
 /** A device that answers erratically but the same way on both cores (its own generator each). */
 function device(seed: number, cpu: () => RiscvCpu): MmioPort {
@@ -102,25 +76,11 @@ function setup(cpu: Cpu, r: () => number): void {
   const rand64 = (): bigint => (BigInt(r()) << 32n) | BigInt(r());
   for (let i = 0; i < 0x1000; i++) cpu.rom[i] = (i * 7) & 0xff;
   const words = new Uint32Array(cpu.ram.buffer, cpu.ram.byteOffset, SPAN / 4);
-  for (let i = 0; i < words.length; i++) {
-    const k = r() % 10;
-    if (k < 5) words[i] = validPool[r() & 8191]! | (r() & 0x000f_8f80);
-    else if (k < 8) words[i] = compressedPool[r() & 4095]! | (compressedPool[r() & 4095]! << 16);
-    else words[i] = r();
-  }
+  fillRandomCode(words, r, 5, 3);
   const handler = new Uint32Array(cpu.ram.buffer, cpu.ram.byteOffset + (SKIP_HANDLER - CODE), SKIP_CODE.length);
   handler.set(SKIP_CODE);
-  const pointer = (): bigint =>
-    pick([
-      () => BigInt(CODE + (r() % SPAN)),
-      () => BigInt(CODE + (r() % (SPAN >> 12)) * 4096 - 2),
-      () => 0x1000_0000n + BigInt(r() & 0xfff),
-      () => rand64(),
-      () => BigInt(r() % 0x4000),
-      () => 0xffff_ffc0_0000_0000n + BigInt(r()),
-    ])();
   for (let reg = 1; reg < 32; reg++) {
-    cpu.setX(0, reg, pointer());
+    cpu.setX(0, reg, randomPointer(r, SPAN));
     cpu.setF(0, reg, rand64());
   }
   const pt = new PageTables(cpu, chance(0.5) ? 3 : 4, CODE + (1 << 20));

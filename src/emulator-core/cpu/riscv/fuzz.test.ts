@@ -4,9 +4,8 @@
 // hart's state stays architecturally valid. Seeds are fixed so a failure reproduces.
 import { describe, expect, test } from 'vitest';
 import { Exit, Irq, Priv, type MmioPort } from './cpu';
-import { encode32 } from './isa/decode';
-import { formats, insns16, insns32 } from './isa/table.gen';
 import { PTE, PageTables } from './testing/page-tables';
+import { fillRandomCode, randomPointer } from './testing/random-code';
 import { rng } from './testing/rng';
 import { CODE, makeCpu } from './testing/snippet';
 
@@ -16,34 +15,6 @@ const ROM_SIZE = 0x1000;
 const INSTRUCTIONS_PER_CASE = 30_000;
 /** The random code, data and page-table targets live in the first SPAN bytes of RAM. */
 const SPAN = 128 << 10;
-
-/** Instructions of the table with random operands (CSR numbers biased to implemented ones). */
-const validPool: number[] = (() => {
-  const r = rng(99);
-  const csrs = [0x300, 0x100, 0x180, 0x305, 0x105, 0x341, 0x141, 0x344, 0x304, 0x3a0, 0x3b0, 0x14d, 0x003, 0xc01, 0x7a0];
-  const out: number[] = [];
-  for (let i = 0; i < 8192; i++) {
-    const insn = insns32[r() % insns32.length]!;
-    const ops: Record<string, number> = {};
-    let free = ~insn.mask;
-    for (const op of formats[insn.format]!.operands) {
-      if (op.field === 'csr') {
-        ops.csr = r() % 4 ? csrs[r() % csrs.length]! : r() & 0xfff;
-        free &= ~0xfff0_0000;
-      }
-    }
-    out.push((encode32(insn.name, ops) | (r() & free)) >>> 0);
-  }
-  return out;
-})();
-/** Compressed words, legal or not, drawn around the table's patterns. */
-const compressedPool: number[] = (() => {
-  const r = rng(98);
-  return Array.from({ length: 4096 }, () => {
-    const c = insns16[r() % insns16.length]!;
-    return (c.match | (r() & 0xffff & ~c.mask)) & 0xffff;
-  });
-})();
 
 function fuzzCase(seed: number): { instructions: number; traps: number; walks: number } {
   const r = rng(seed);
@@ -72,25 +43,11 @@ function fuzzCase(seed: number): { instructions: number; traps: number; walks: n
 
   // Random code and data over SPAN; valid instructions from the table mixed in.
   const words = new Uint32Array(cpu.ram.buffer, cpu.ram.byteOffset, SPAN / 4); // little-endian host
-  for (let i = 0; i < words.length; i++) {
-    const k = r() % 10;
-    if (k < 4) words[i] = validPool[r() & 8191]! | (r() & 0x000f_8f80);
-    else if (k < 7) words[i] = compressedPool[r() & 4095]! | (compressedPool[r() & 4095]! << 16);
-    else words[i] = r();
-  }
+  fillRandomCode(words, r, 4, 3);
 
   // Registers: pointers into RAM, near page boundaries, into devices, or garbage.
-  const pointer = (): bigint =>
-    pick([
-      () => BigInt(CODE + (r() % SPAN)),
-      () => BigInt(CODE + (r() % (SPAN >> 12)) * 4096 - 2),
-      () => 0x1000_0000n + BigInt(r() & 0xfff),
-      () => rand64(),
-      () => BigInt(r() % 0x4000),
-      () => 0xffff_ffc0_0000_0000n + BigInt(r()),
-    ])();
   for (let reg = 1; reg < 32; reg++) {
-    cpu.setX(0, reg, pointer());
+    cpu.setX(0, reg, randomPointer(r, SPAN));
     cpu.setF(0, reg, rand64());
   }
 
