@@ -13,7 +13,7 @@ import { fillRandomCode, randomPointer } from '../cpu/riscv/testing/random-code'
 import { rng } from '../cpu/riscv/testing/rng';
 import { CODE } from '../cpu/riscv/testing/snippet';
 import { createRiscvCpu } from '../cpu/riscv/wasm-cpu';
-import { ramHash, state } from './testing/lockstep';
+import { ramHash, sliceBoth } from './testing/lockstep';
 import { tcgTranslator, type Tcg } from './translator';
 
 const RAM = 4 << 20;
@@ -137,15 +137,10 @@ function fuzzCase(seed: number): CaseResult {
     const t = instructions * 3 + (r() & 0xff);
     both((c) => c.setTime(t));
     const budget = 1 + (r() % 2000);
-    const ea = tci.run(0, budget);
-    const eb = tcg.run(0, budget);
+    const { exit: ea, pc: atPc, difference } = sliceBoth(tci, tcg, budget);
     slices++;
-    const sa = state(tci, ea);
-    const sb = state(tcg, eb);
-    const i = sa.findIndex((v, k) => v !== sb[k]);
-    if (i >= 0 || tci.lastRunInstructions !== tcg.lastRunInstructions) {
-      const what = i >= 0 ? `tci ${sa[i]} tcg ${sb[i]}` : `retired tci ${tci.lastRunInstructions} tcg ${tcg.lastRunInstructions}`;
-      return { mismatch: `seed ${seed}, slice ${slices} (budget ${budget}, after ${instructions} instructions, tci ${sa[0]}): ${what}`, instructions, traps: 0, jitEnter: 0, regions: 0, failures: 0 };
+    if (difference) {
+      return { mismatch: `seed ${seed}, slice ${slices} (budget ${budget}, after ${instructions} instructions, tci ${atPc}): ${difference}`, instructions, traps: 0, jitEnter: 0, regions: 0, failures: 0 };
     }
     instructions += ea === Exit.Wfi ? budget : Math.max(tci.lastRunInstructions, 1);
     if (ea === Exit.FirmwareCall) both((c) => c.setPc(0, c.getPc(0) + 4n));

@@ -45,6 +45,18 @@ export function state(cpu: RiscvCpu, exit: ExitReason): string[] {
 
 export const ramHash = (cpu: RiscvCpu): string => createHash('sha256').update(cpu.ram).digest('hex');
 
+/** One slice of `budget` on both cores; `difference` names the first field (or the retired count) that differs. */
+export function sliceBoth(tci: RiscvCpu, tcg: RiscvCpu, budget: number): { exit: ExitReason; pc: string; difference?: string } {
+  const ea = tci.run(0, budget);
+  const eb = tcg.run(0, budget);
+  const sa = state(tci, ea);
+  const sb = state(tcg, eb);
+  const i = sa.findIndex((v, k) => v !== sb[k]);
+  const difference =
+    i >= 0 ? `tci ${sa[i]} tcg ${sb[i]}` : tci.lastRunInstructions !== tcg.lastRunInstructions ? `retired tci ${tci.lastRunInstructions} tcg ${tcg.lastRunInstructions}` : undefined;
+  return { exit: ea, pc: sa[0]!, difference };
+}
+
 export function runLockstep(elf: Uint8Array, opts: LockstepOptions = {}): LockstepResult {
   const slice = opts.slice ?? 10_000;
   const max = opts.maxInstructions ?? 5_000_000;
@@ -58,16 +70,9 @@ export function runLockstep(elf: Uint8Array, opts: LockstepOptions = {}): Lockst
   const done = (r: Omit<LockstepResult, 'tci' | 'tcg' | 'instructions'>): LockstepResult => ({ ...r, instructions, tci, tcg });
   while (instructions < max) {
     for (const cpu of [tci, tcg]) cpu.setTime(Math.floor(instructions / 10));
-    const ea = tci.run(0, slice);
-    const eb = tcg.run(0, slice);
+    const { exit: ea, pc, difference } = sliceBoth(tci, tcg, slice);
     slices++;
-    const sa = state(tci, ea);
-    const sb = state(tcg, eb);
-    const i = sa.findIndex((v, k) => v !== sb[k]);
-    if (i >= 0 || tci.lastRunInstructions !== tcg.lastRunInstructions) {
-      const what = i >= 0 ? `tci ${sa[i]} tcg ${sb[i]}` : `retired tci ${tci.lastRunInstructions} tcg ${tcg.lastRunInstructions}`;
-      return done({ mismatch: `slice ${slices} (after ${instructions} instructions, tci pc ${sa[0]}): ${what}`, status: 'fail', code: -1 });
-    }
+    if (difference) return done({ mismatch: `slice ${slices} (after ${instructions} instructions, tci pc ${pc}): ${difference}`, status: 'fail', code: -1 });
     instructions += tci.lastRunInstructions;
     if (ea === Exit.Wfi) instructions += slice;
     if (opts.irqWord) {
